@@ -1,0 +1,315 @@
+// cineyma/detail/cell.hpp — the actor cell: mailbox, scheduling state, lifecycle.
+//
+// Not public API; documented because everything else stands on it.
+//
+// Hot path (DESIGN §8): enqueue → schedule → dequeue → dispatch.
+// * The mailbox is a lock-free intrusive MPSC queue (Vyukov) whose bound is counted in one
+//   atomic state word that also holds the SCHEDULED / CLOSED / SYS / DEAD bits. A producer
+//   reserves a slot with one CAS; if that CAS also set SCHEDULED, the producer posts the cell.
+//   So a cell is posted only on the idle → scheduled transition, and the worker drains up to
+//   a quantum of messages before yielding.
+// * The message being handled no longer counts against the capacity (a slot frees when the
+//   message is dequeued), as in the original.
+// * Producers that must wait for space (`do_send`, `send`, timer deliveries) register a
+//   `PushWaiter`; the consumer hands the freed slot to the oldest waiter (FIFO). Waiting is
+//   the slow path and uses a mutex; the fast path never does.
+// * System messages (stop, Terminated) go to a separate mutex-protected queue that is
+//   unbounded by count but deduplicated per watcher, so a full mailbox never loses them.
+//
+// Lifecycle (cell thread only): created → running → stopping (mailbox closed, queued
+// messages become dead letters, children asked to stop) → waiting for children → stopped()
+// → dead (watchers notified, registry entries removed).
+#pragma once
+
+#include <cineyma/actor_id.hpp>
+#include <cineyma/assert.hpp>
+#include <cineyma/env/environment.hpp>
+#include <cineyma/error.hpp>
+#include <cineyma/message.hpp>
+#include <cineyma/result.hpp>
+#include <cineyma/detail/ref.hpp>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace cineyma {
+class ActorSystem;
+}
+
+namespace cineyma::detail {
+
+class CellBase;
+struct TimerState;
+
+/// Default mailbox capacity (messages).
+inline constexpr std::size_t kDefaultCapacity = 256;
+/// Messages a worker handles for one cell before giving other cells a turn.
+inline constexpr int kThroughputQuantum = 128;
+
+/// Intrusive MPSC node.
+struct MpscNode {
+  std::atomic<MpscNode*> next_node{nullptr};
+};
+
+/// A message in a mailbox, type-erased. Exactly one of `dispatch` / `reject` is called, and
+/// it consumes the envelope (frees it, possibly later for async handlers).
+class Envelope : public MpscNode {
+ public:
+  /// Cell thread: runs the handler. Exceptions from user code are contained inside and
+  /// reported to `cell.report_failure`.
+  virtual void dispatch(CellBase& cell) noexcept = 0;
+  /// Any thread: the message will never be handled. Fails its request (if any) with `why`.
+  virtual void reject(Errc why) noexcept = 0;
+  /// Name of the message type, for logs.
+  virtual const char* type_name() const noexcept = 0;
+
+ protected:
+  virtual ~Envelope() = default;
+};
+
+/// Wakes whoever waits for a completion: a coroutine (by posting its resumption to an
+/// executor) or a blocked thread (by setting an event).
+struct Waker {
+  Executor* executor = nullptr;
+  Runnable* runnable = nullptr;
+  BlockingEvent* event = nullptr;
+  void wake() const noexcept {
+    if (event) {
+      event->set();
+    } else if (runnable) {
+      executor->post(*runnable);
+    }
+  }
+};
+
+/// A producer waiting for mailbox space. `pushed(r)` is called exactly once: with success
+/// when `envelope` was enqueued (ownership passed to the mailbox), or with the error
+/// (`actor_stopped`) when it never will be (ownership stays with the waiter).
+class PushWaiter {
+ public:
+  Envelope* envelope = nullptr;
+  /// Called under the cell's waiter lock; must only record, post or set events.
+  virtual void pushed(Result<void> r) noexcept = 0;
+
+ protected:
+  virtual ~PushWaiter() = default;
+
+ private:
+  friend class CellBase;
+  PushWaiter* next_waiter_ = nullptr;
+};
+
+/// A system message (see file comment).
+struct SysMsg {
+  enum class Kind : unsigned char { stop, terminated } kind;
+  StopReason reason = StopReason::normal;
+  ActorId id{};  // for `terminated`: who died
+};
+
+/// Lock-free intrusive multi-producer / single-consumer FIFO (Vyukov's algorithm).
+class MpscQueue {
+ public:
+  MpscQueue() noexcept : tail_(&stub_), head_(&stub_) {}
+  /// Any thread.
+  void push(MpscNode* n) noexcept {
+    n->next_node.store(nullptr, std::memory_order_relaxed);
+    MpscNode* prev = tail_.exchange(n, std::memory_order_acq_rel);
+    prev->next_node.store(n, std::memory_order_release);
+  }
+  /// Consumer only. nullptr when empty *or* when a producer is between its two steps.
+  MpscNode* pop() noexcept;
+
+ private:
+  std::atomic<MpscNode*> tail_;
+  MpscNode* head_;
+  MpscNode stub_;
+};
+
+/// Type-erased part of every actor cell. See the file comment for the protocol.
+class CellBase : public Runnable {
+ public:
+  CellBase(ActorSystem& system, Environment& env, ActorId id, std::size_t capacity,
+           RefPtr<CellBase> parent) noexcept;
+  CellBase(const CellBase&) = delete;
+  CellBase& operator=(const CellBase&) = delete;
+
+  // --- references (any thread) ---
+  void add_ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void release() noexcept {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+
+  // --- identity (any thread) ---
+  ActorId id() const noexcept { return id_; }
+  std::size_t capacity() const noexcept { return capacity_; }
+  Environment& env() const noexcept { return env_; }
+  /// The system; only valid while the actor is alive (it may be destroyed afterwards).
+  ActorSystem& system() const noexcept { return system_; }
+  /// False once the actor has begun stopping (its mailbox is closed).
+  bool is_alive() const noexcept {
+    return (state_.load(std::memory_order_acquire) & kClosed) == 0;
+  }
+  /// True once stopped() has run and watchers were notified.
+  bool is_dead() const noexcept { return (state_.load(std::memory_order_acquire) & kDead) != 0; }
+
+  // --- producers (any thread) ---
+  /// Enqueues `e` without waiting. On success the mailbox owns `e`; on failure
+  /// (`mailbox_full`, `actor_stopped`) the caller still owns it.
+  Result<void> try_push(Envelope* e) noexcept;
+  /// Cheap pre-check used to avoid allocating an envelope that would be refused.
+  std::optional<Errc> precheck_push() const noexcept;
+  /// Enqueues `w.envelope`, waiting for space when full. `w.pushed` is called exactly once,
+  /// possibly inline in this call.
+  void push_waiting(PushWaiter& w) noexcept;
+  /// Withdraws a waiter that has not been served yet; true if it was withdrawn (then
+  /// `pushed` will never be called and the caller still owns the envelope).
+  bool cancel_push_wait(PushWaiter& w) noexcept;
+  /// Queues a system message. Ignored once the actor is dead.
+  void push_system(const SysMsg& m) noexcept;
+  /// Asks the actor to stop after its current message (system message).
+  void request_stop(StopReason reason) noexcept {
+    push_system(SysMsg{SysMsg::Kind::stop, reason, {}});
+  }
+
+  // --- watching (any thread) ---
+  /// Registers `watcher` to receive Terminated when this actor dies; if it is already dead,
+  /// the notification is sent at once.
+  void add_watcher(CellBase& watcher) noexcept;
+  void remove_watcher(CellBase& watcher) noexcept;
+
+  // --- cell thread (called through Context and envelopes) ---
+  /// ctx.stop(): stop after the current message.
+  void stop_after_current(StopReason reason) noexcept;
+  /// A handler (or hook) threw; supervision decides. `where` names the callback.
+  void report_failure(std::exception_ptr ep, const char* where) noexcept;
+  /// An async handler started; the mailbox stays blocked until `end_async`.
+  void begin_async() noexcept { async_state_.store(kAsyncActive, std::memory_order_relaxed); }
+  /// The async handler finished (any executor thread, or inline in its dispatch).
+  void end_async() noexcept;
+  /// Registers a timer owned by the current instance (cancelled on stop and restart).
+  void track_timer(RefPtr<TimerState> t);
+  /// Adds a freshly spawned child (cell thread of the parent).
+  void adopt_child(RefPtr<CellBase> child);
+  /// False once this actor is stopping (cell thread).
+  bool accepting_children() const noexcept {
+    return phase_ == Phase::created || phase_ == Phase::running;
+  }
+  /// Names under which this cell is registered (guarded by the registry's mutex).
+  std::vector<std::string>& registered_names() noexcept { return names_; }
+
+  /// Runtime use: posts the very first run of a new cell (state starts SCHEDULED).
+  void start() noexcept;
+  /// Runtime use: marks a cell that must never run (spawned after shutdown) as dead.
+  void mark_stillborn() noexcept;
+
+  /// The cell running on this thread right now, or nullptr.
+  static CellBase* current() noexcept;
+
+  std::uint64_t trace_tag() const noexcept override { return id_.value; }
+
+ protected:
+  virtual ~CellBase();
+
+  // Hooks implemented by Cell<A>; called on the cell thread; exceptions propagate to the
+  // caller, which contains them.
+  virtual void on_started() = 0;
+  virtual void on_stopped() = 0;
+  virtual void on_terminated(const Terminated& t) = 0;
+  virtual bool handles_terminated() const noexcept = 0;
+  virtual void destroy_instance() noexcept = 0;
+  virtual const char* actor_type_name() const noexcept = 0;
+
+ private:
+  static constexpr std::uint64_t kCountMask = 0xffffffffULL;
+  static constexpr std::uint64_t kScheduled = 1ULL << 32;
+  static constexpr std::uint64_t kClosed = 1ULL << 33;
+  static constexpr std::uint64_t kSys = 1ULL << 34;
+  static constexpr std::uint64_t kDead = 1ULL << 35;
+
+  enum class Phase : unsigned char { created, running, stopping, dead };
+
+  static constexpr int kAsyncIdle = 0, kAsyncActive = 1, kAsyncParked = 2;
+
+  void run() override;
+  /// The run is ending while an async handler is in flight: hand the restart to end_async.
+  /// False if the handler finished meanwhile (then this run continues).
+  bool park_for_async() noexcept;
+  /// After a handler: applies a recorded failure or stop request.
+  void after_handler() noexcept;
+  void handle_failure(std::exception_ptr ep) noexcept;
+  void start_instance() noexcept;
+  void process_system_queue() noexcept;
+  void handle_sys(const SysMsg& m) noexcept;
+  Envelope* pop_message() noexcept;
+  void serve_push_waiters() noexcept;
+  void begin_stop(StopReason reason) noexcept;
+  void close_mailbox() noexcept;
+  void finish_stop() noexcept;
+  void cancel_instance_timers() noexcept;
+  /// Ends a run: reschedules if work arrived, else clears SCHEDULED. May delete `this`.
+  void finish_run() noexcept;
+
+  std::atomic<std::uint64_t> state_;
+  MpscQueue queue_;
+  std::atomic<int> refs_{1};
+  std::atomic<int> n_push_waiters_{0};
+  const std::size_t capacity_;
+  const ActorId id_;
+  ActorSystem& system_;
+  Environment& env_;
+
+  // Cell-thread state.
+  Phase phase_ = Phase::created;
+  std::atomic<int> async_state_{kAsyncIdle};
+  bool stop_requested_ = false;
+  std::exception_ptr failure_;
+  const char* failure_where_ = "";
+  StopReason stop_reason_ = StopReason::normal;
+  StopReason final_reason_ = StopReason::normal;
+  RefPtr<CellBase> parent_;
+  std::map<ActorId, RefPtr<CellBase>> children_;
+  std::map<std::uint64_t, RefPtr<TimerState>> timers_;
+  std::uint64_t timer_seq_ = 0;
+  std::size_t timer_prune_at_ = 16;
+
+  // Slow paths, each under its own lock.
+  std::mutex waiters_mutex_;
+  PushWaiter* waiters_head_ = nullptr;
+  PushWaiter* waiters_tail_ = nullptr;
+
+  std::mutex sys_mutex_;
+  std::deque<SysMsg> sys_queue_;
+
+  std::mutex watch_mutex_;
+  std::vector<RefPtr<CellBase>> watchers_;
+  bool watch_closed_ = false;
+
+  std::vector<std::string> names_;  // guarded by the registry mutex
+};
+
+/// RAII: marks which cell runs on this thread (for `CellBase::current()`).
+class CurrentCellScope {
+ public:
+  explicit CurrentCellScope(CellBase* c) noexcept;
+  ~CurrentCellScope();
+  CurrentCellScope(const CurrentCellScope&) = delete;
+  CurrentCellScope& operator=(const CurrentCellScope&) = delete;
+
+ private:
+  CellBase* prev_;
+};
+
+/// Counts a dead letter in the cell's system and logs it at debug level.
+void note_dead_letter(CellBase& cell, const char* type_name) noexcept;
+
+}  // namespace cineyma::detail

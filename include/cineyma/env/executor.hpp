@@ -1,0 +1,120 @@
+// cineyma/env/executor.hpp — the seam through which all scheduling happens.
+//
+// Actor cells, coroutine resumptions and timer deliveries all run as `Runnable`s posted to
+// an `Executor`. The real executor (src/asio) runs them on worker threads; the simulated one
+// (sim/) runs them on one thread in an order chosen by the simulation's seeded PRNG. Library
+// code never creates threads: it posts.
+#pragma once
+
+#include <cineyma/detail/unique_function.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+
+namespace cineyma {
+
+/// A unit of work that can be posted without allocating: an intrusive node.
+///
+/// Contract: a Runnable is posted at most once at a time; it stays alive until `run()` is
+/// called; the executor calls `run()` exactly once per post, on one of its threads.
+class Runnable {
+ public:
+  virtual void run() = 0;
+
+  /// A deterministic label for traces (for an actor cell: its actor id; 0 = anonymous).
+  /// Never a pointer value: traces must be identical across runs with one seed.
+  virtual std::uint64_t trace_tag() const noexcept { return 0; }
+
+ protected:
+  virtual ~Runnable() = default;
+
+ private:
+  friend class RunQueue;
+  Runnable* next_runnable_ = nullptr;
+};
+
+/// Intrusive FIFO of runnables. Not thread-safe: the owner serialises access.
+class RunQueue {
+ public:
+  bool empty() const noexcept { return head_ == nullptr; }
+  std::size_t size() const noexcept { return size_; }
+  void push_back(Runnable& r) noexcept {
+    r.next_runnable_ = nullptr;
+    if (tail_) tail_->next_runnable_ = &r; else head_ = &r;
+    tail_ = &r;
+    ++size_;
+  }
+  /// Removes and returns the first runnable, or nullptr when empty.
+  Runnable* pop_front() noexcept {
+    Runnable* r = head_;
+    if (!r) return nullptr;
+    head_ = r->next_runnable_;
+    if (!head_) tail_ = nullptr;
+    r->next_runnable_ = nullptr;
+    --size_;
+    return r;
+  }
+
+ private:
+  Runnable* head_ = nullptr;
+  Runnable* tail_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+/// An event a non-executor thread can block on (see `Executor::block_until`).
+///
+/// Threading: `set()` may be called from any thread (repeatable, idempotent); `is_set()` from
+/// any thread. Waiting is the executor's business: real executors wait on `cv()` under
+/// `mutex()`; the simulator runs its event loop until `is_set()`.
+class BlockingEvent {
+ public:
+  void set() noexcept {
+    // Notify while holding the lock: a waiter may destroy the event as soon as it sees it set.
+    std::lock_guard<std::mutex> lock(mutex_);
+    set_.store(true, std::memory_order_release);
+    cv_.notify_all();
+  }
+  bool is_set() const noexcept { return set_.load(std::memory_order_acquire); }
+  std::mutex& mutex() noexcept { return mutex_; }
+  std::condition_variable& cv() noexcept { return cv_; }
+
+ private:
+  std::atomic<bool> set_{false};
+  std::mutex mutex_;
+  std::condition_variable cv_;
+};
+
+/// Schedules runnables.
+class Executor {
+ public:
+  virtual ~Executor() = default;
+
+  /// Queues `r` to run once. Any thread; never blocks; never runs `r` inline.
+  virtual void post(Runnable& r) = 0;
+
+  /// Queues a callable (allocates a holder). Any thread; never runs `f` inline.
+  virtual void post(detail::UniqueFunction f) = 0;
+
+  /// Blocks the calling thread until `ev` is set, or until `timeout` (measured on the
+  /// environment's clock) passes; returns whether `ev` is set.
+  ///
+  /// Must not be called from a task running on this executor (a programmer error: it would
+  /// deadlock the real runtime and re-enter the simulated one). Under simulation this *drives*
+  /// the simulation (runs tasks and advances virtual time) until the event is set, the
+  /// timeout passes, or nothing is left to run.
+  virtual bool block_until(BlockingEvent& ev,
+                           std::optional<std::chrono::nanoseconds> timeout) = 0;
+
+  /// True when the calling thread is currently running a task of this executor.
+  virtual bool in_executor_thread() const noexcept = 0;
+
+  /// Number of tasks that may run in parallel (1 under simulation).
+  virtual std::size_t concurrency() const noexcept = 0;
+};
+
+}  // namespace cineyma

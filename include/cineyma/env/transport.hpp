@@ -1,0 +1,84 @@
+// cineyma/env/transport.hpp — byte streams between processes.
+//
+// The remote and cluster layers speak only to this interface. The real implementation is
+// Asio TCP (src/asio/transport.cpp); the simulated one (sim/src/network.cpp) delivers bytes
+// between simulated nodes with latency, stalls, resets and partitions. Both give TCP
+// semantics: ordered and reliable while connected, and a broken stream reports an error.
+//
+// Completion contract, for every asynchronous call below: the handler is invoked exactly once,
+// never inline inside the initiating call, on an environment thread; it must not block.
+// `close()` (or destroying the object) completes pending operations with an error.
+#pragma once
+
+#include <cineyma/result.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+
+namespace cineyma {
+
+/// Host and port. Under simulation `host` is a node name.
+struct Endpoint {
+  std::string host;
+  std::uint16_t port = 0;
+  friend bool operator==(const Endpoint&, const Endpoint&) = default;
+};
+
+/// One connected, bidirectional byte stream.
+///
+/// Threading: at most one read and one write may be outstanding at a time; calls for one
+/// stream must not race with each other (callers serialise them, typically on one actor).
+class ByteStream {
+ public:
+  virtual ~ByteStream() = default;
+
+  /// Reads at least one byte into `into`; completes with the count, or an error (the stream
+  /// is then unusable). `into` must stay valid until completion.
+  virtual void async_read_some(std::span<std::byte> into,
+                               std::function<void(Result<std::size_t>)> done) = 0;
+
+  /// Writes all of `bytes`; completes when written or failed. `bytes` must stay valid until
+  /// completion.
+  virtual void async_write(std::span<const std::byte> bytes,
+                           std::function<void(Result<void>)> done) = 0;
+
+  /// Closes both directions; pending operations complete with an error. Idempotent.
+  virtual void close() noexcept = 0;
+
+  /// The peer's endpoint as seen by this side.
+  virtual Endpoint remote_endpoint() const = 0;
+};
+
+/// A listening socket.
+class Listener {
+ public:
+  virtual ~Listener() = default;
+
+  /// Accepts one connection. At most one accept outstanding.
+  virtual void async_accept(std::function<void(Result<std::unique_ptr<ByteStream>>)> done) = 0;
+
+  /// The bound endpoint (with the actual port when 0 was requested).
+  virtual Endpoint local_endpoint() const = 0;
+
+  /// Stops listening; a pending accept completes with an error. Idempotent.
+  virtual void close() noexcept = 0;
+};
+
+/// Creates listeners and outgoing connections.
+class Transport {
+ public:
+  virtual ~Transport() = default;
+
+  /// Binds and listens. Any thread; synchronous.
+  virtual Result<std::unique_ptr<Listener>> listen(const Endpoint& at) = 0;
+
+  /// Connects to `to`. Any thread; completes as described above.
+  virtual void async_connect(const Endpoint& to,
+                             std::function<void(Result<std::unique_ptr<ByteStream>>)> done) = 0;
+};
+
+}  // namespace cineyma

@@ -1,0 +1,363 @@
+// sim/src/network.cpp — the simulated network (see network.hpp for the model).
+#include "network.hpp"
+
+#include "world.hpp"
+
+#include <cineyma/assert.hpp>
+
+#include <algorithm>
+#include <system_error>
+
+namespace cineyma::sim::internal {
+namespace {
+
+// Linux's default ephemeral range starts here; the exact numbers only need to be stable.
+constexpr std::uint16_t kFirstEphemeralPort = 49152;
+constexpr std::uint16_t kLastEphemeralPort = 65535;
+// Compact a receive buffer once this much of it has been read (amortised O(1) per byte).
+constexpr std::size_t kCompactThresholdBytes = 4096;
+
+Failure fail_errc(std::errc e) { return fail(std::make_error_code(e)); }
+
+// Local close or cancellation: what Asio reports as operation_aborted (ECANCELED).
+Failure aborted() { return fail_errc(std::errc::operation_canceled); }
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------
+// Connection
+
+Connection::Connection(Network& net, std::uint64_t id, NodeIndex client_node,
+                       Endpoint client_endpoint, NodeIndex server_node,
+                       Endpoint server_endpoint)
+    : net_(net), id_(id) {
+  sides_[0].node = client_node;
+  sides_[0].local = std::move(client_endpoint);
+  sides_[1].node = server_node;
+  sides_[1].local = std::move(server_endpoint);
+}
+
+Connection::~Connection() {
+  // Nothing can be outstanding: a pending read holds its stream open, and the stream's
+  // destructor closes it, which completes the read.
+  CINEYMA_ASSERT(!sides_[0].read_done);
+  CINEYMA_ASSERT(!sides_[1].read_done);
+  net_.forget_connection(id_, sides_[0].node, sides_[0].local.port);
+}
+
+void Connection::read_some(int side, std::span<std::byte> into, ReadHandler done) {
+  CINEYMA_ASSERT(static_cast<bool>(done));
+  Side& s = sides_[side];
+  CINEYMA_ASSERT_MSG(!s.read_done, "at most one read may be outstanding on a stream");
+  if (s.closed) {
+    net_.post(s.node, [done = std::move(done)] { done(aborted()); });
+    return;
+  }
+  s.read_into = into;
+  s.read_done = std::move(done);
+  if (into.empty()) {
+    finish_read(side, std::size_t{0});  // as Asio: an empty buffer completes at once with 0
+    return;
+  }
+  try_finish_read(side);
+}
+
+void Connection::write(int side, std::span<const std::byte> bytes, WriteHandler done) {
+  CINEYMA_ASSERT(static_cast<bool>(done));
+  Side& s = sides_[side];
+  if (s.closed) {
+    net_.post(s.node, [done = std::move(done)] { done(aborted()); });
+    return;
+  }
+  if (s.peer_finished) {
+    // The peer closed both directions; what we send would be refused (a real stack answers
+    // with RST). Before its FIN arrives, writes succeed and the bytes are lost: that is the
+    // window where a request may or may not have been delivered.
+    net_.post(s.node, [done = std::move(done)] { done(fail(Errc::disconnected)); });
+    return;
+  }
+  if (!bytes.empty()) send(side, std::vector<std::byte>(bytes.begin(), bytes.end()), false);
+  // The bytes are copied "into the kernel": the write is complete.
+  net_.post(s.node, [done = std::move(done)] { done(ok()); });
+}
+
+void Connection::close(int side) noexcept {
+  Side& s = sides_[side];
+  if (s.closed) return;
+  s.closed = true;
+  if (s.read_done) finish_read(side, aborted());
+  s.received.clear();
+  s.received_offset = 0;
+  send(side, {}, true);
+}
+
+void Connection::send(int from, std::vector<std::byte> bytes, bool fin) {
+  Side& tx = sides_[from];
+  const Side& rx = sides_[peer_of(from)];
+  TimePoint arrive_at = net_.arrival_time(tx.node, rx.node);
+  // TCP is a FIFO: a segment never overtakes the one sent before it, whatever the link does.
+  if (!tx.outbound.empty()) arrive_at = std::max(arrive_at, tx.outbound.back().arrive_at);
+  tx.outbound.push_back(Segment{arrive_at, std::move(bytes), fin});
+  if (!tx.delivery_scheduled) schedule_delivery(from);
+}
+
+void Connection::schedule_delivery(int from) {
+  Side& tx = sides_[from];
+  CINEYMA_ASSERT(!tx.outbound.empty());
+  CINEYMA_ASSERT(!tx.delivery_scheduled);
+  tx.delivery_scheduled = true;
+  // One delivery timer per direction at a time, draining the FIFO in order: two timers due
+  // at the same instant would otherwise be ordered by the PRNG and reorder the bytes.
+  net_.deliver_at(sides_[peer_of(from)].node, tx.outbound.front().arrive_at,
+                  [self = shared_from_this(), from] { self->deliver(from); });
+}
+
+void Connection::deliver(int from) {
+  Side& tx = sides_[from];
+  Side& rx = sides_[peer_of(from)];
+  tx.delivery_scheduled = false;
+  const TimePoint now = net_.world().now();
+  while (!tx.outbound.empty() && tx.outbound.front().arrive_at <= now) {
+    Segment segment = std::move(tx.outbound.front());
+    tx.outbound.pop_front();
+    if (rx.closed) continue;  // a closed socket discards what arrives
+    if (segment.fin) {
+      rx.peer_finished = true;
+    } else {
+      rx.received.insert(rx.received.end(), segment.bytes.begin(), segment.bytes.end());
+    }
+  }
+  try_finish_read(peer_of(from));
+  if (!tx.outbound.empty()) schedule_delivery(from);
+}
+
+void Connection::try_finish_read(int side) {
+  Side& s = sides_[side];
+  if (!s.read_done) return;
+  const std::size_t available = s.received.size() - s.received_offset;
+  if (available > 0) {
+    const std::size_t n = std::min(available, s.read_into.size());
+    const auto first = s.received.begin() + static_cast<std::ptrdiff_t>(s.received_offset);
+    std::copy(first, first + static_cast<std::ptrdiff_t>(n), s.read_into.begin());
+    s.received_offset += n;
+    if (s.received_offset == s.received.size()) {
+      s.received.clear();
+      s.received_offset = 0;
+    } else if (s.received_offset >= kCompactThresholdBytes &&
+               s.received_offset * 2 >= s.received.size()) {
+      s.received.erase(s.received.begin(),
+                       s.received.begin() + static_cast<std::ptrdiff_t>(s.received_offset));
+      s.received_offset = 0;
+    }
+    finish_read(side, n);
+  } else if (s.peer_finished) {
+    finish_read(side, fail(Errc::disconnected));
+  }
+}
+
+void Connection::finish_read(int side, Result<std::size_t> result) {
+  Side& s = sides_[side];
+  CINEYMA_ASSERT(static_cast<bool>(s.read_done));
+  ReadHandler done = std::move(s.read_done);
+  s.read_done = nullptr;
+  s.read_into = {};
+  net_.post(s.node, [done = std::move(done), result] { done(result); });
+}
+
+// ---------------------------------------------------------------------------------------
+// SimStream
+
+SimStream::~SimStream() { close(); }
+
+void SimStream::async_read_some(std::span<std::byte> into,
+                                std::function<void(Result<std::size_t>)> done) {
+  connection_->read_some(side_, into, std::move(done));
+}
+
+void SimStream::async_write(std::span<const std::byte> bytes,
+                            std::function<void(Result<void>)> done) {
+  connection_->write(side_, bytes, std::move(done));
+}
+
+void SimStream::close() noexcept { connection_->close(side_); }
+
+Endpoint SimStream::remote_endpoint() const { return connection_->local_endpoint(1 - side_); }
+
+// ---------------------------------------------------------------------------------------
+// SimListener
+
+SimListener::~SimListener() { close(); }
+
+void SimListener::async_accept(AcceptHandler done) {
+  CINEYMA_ASSERT(static_cast<bool>(done));
+  CINEYMA_ASSERT_MSG(!accept_done_, "at most one accept may be outstanding on a listener");
+  if (closed_) {
+    net_.post(node_, [done = std::move(done)] { done(aborted()); });
+    return;
+  }
+  if (!backlog_.empty()) {
+    std::unique_ptr<ByteStream> stream = std::move(backlog_.front());
+    backlog_.pop_front();
+    net_.post(node_, [done = std::move(done), s = std::move(stream)]() mutable {
+      done(std::move(s));
+    });
+    return;
+  }
+  accept_done_ = std::move(done);
+}
+
+void SimListener::close() noexcept {
+  if (closed_) return;
+  closed_ = true;
+  net_.unbind_listener(node_, local_.port);
+  if (accept_done_) {
+    AcceptHandler done = std::move(accept_done_);
+    accept_done_ = nullptr;
+    net_.post(node_, [done = std::move(done)] { done(aborted()); });
+  }
+  // Connections nobody accepted are reset: destroying them sends their FIN.
+  backlog_.clear();
+}
+
+void SimListener::offer(std::unique_ptr<ByteStream> stream) {
+  CINEYMA_ASSERT(!closed_);
+  if (accept_done_) {
+    AcceptHandler done = std::move(accept_done_);
+    accept_done_ = nullptr;
+    net_.post(node_, [done = std::move(done), s = std::move(stream)]() mutable {
+      done(std::move(s));
+    });
+    return;
+  }
+  backlog_.push_back(std::move(stream));
+}
+
+// ---------------------------------------------------------------------------------------
+// Network
+
+void Network::add_node() {
+  ports_.push_back(NodePorts{{}, kFirstEphemeralPort});
+}
+
+LinkState& Network::link(NodeIndex from, NodeIndex to) {
+  CINEYMA_ASSERT(from < ports_.size());
+  CINEYMA_ASSERT(to < ports_.size());
+  const auto [it, inserted] = links_.try_emplace({from, to});
+  if (inserted) it->second.latency = default_latency_;
+  return it->second;
+}
+
+TimePoint Network::arrival_time(NodeIndex from, NodeIndex to) {
+  return world_.now() + link(from, to).latency;
+}
+
+Result<std::unique_ptr<Listener>> Network::listen(NodeIndex node, const Endpoint& at) {
+  CINEYMA_ASSERT(node < ports_.size());
+  const std::string& own_name = world_.node_name(node);
+  // A node can only bind its own address (or "any").
+  if (!at.host.empty() && at.host != own_name) {
+    return fail_errc(std::errc::address_not_available);
+  }
+  std::uint16_t port = at.port;
+  if (port == 0) {
+    port = allocate_ephemeral(node);
+    if (port == 0) return fail_errc(std::errc::address_in_use);
+  } else if (!ports_[node].bound.insert(port).second) {
+    return fail_errc(std::errc::address_in_use);
+  }
+  auto listener = std::make_unique<SimListener>(*this, node, Endpoint{own_name, port});
+  listeners_.emplace(std::make_pair(node, port), listener.get());
+  return std::unique_ptr<Listener>(std::move(listener));
+}
+
+void Network::connect(NodeIndex from, const Endpoint& to, AcceptHandler done) {
+  CINEYMA_ASSERT(static_cast<bool>(done));
+  CINEYMA_ASSERT(from < ports_.size());
+  const std::optional<NodeIndex> server = world_.find_node_index(to.host);
+  if (!server) {
+    post(from, [done = std::move(done)] { done(fail_errc(std::errc::host_unreachable)); });
+    return;
+  }
+  const std::uint16_t client_port = allocate_ephemeral(from);
+  if (client_port == 0) {
+    post(from, [done = std::move(done)] { done(fail_errc(std::errc::address_not_available)); });
+    return;
+  }
+  // The SYN travels to the server; the rest happens there when it arrives.
+  deliver_at(*server, arrival_time(from, *server),
+             [this, from, client_port, server = *server, server_port = to.port,
+              done = std::move(done)]() mutable {
+               syn_arrived(from, client_port, server, server_port, std::move(done));
+             });
+}
+
+void Network::syn_arrived(NodeIndex client, std::uint16_t client_port, NodeIndex server,
+                          std::uint16_t server_port, AcceptHandler done) {
+  const auto it = listeners_.find({server, server_port});
+  if (it == listeners_.end()) {
+    ports_[client].bound.erase(client_port);
+    deliver_at(client, arrival_time(server, client), [done = std::move(done)] {
+      done(fail_errc(std::errc::connection_refused));
+    });
+    return;
+  }
+  const std::uint64_t id = next_connection_id_++;
+  auto connection = std::make_shared<Connection>(
+      *this, id, client, Endpoint{world_.node_name(client), client_port}, server,
+      Endpoint{world_.node_name(server), server_port});
+  connections_.emplace(id, connection.get());
+  std::unique_ptr<ByteStream> client_end = std::make_unique<SimStream>(connection, 0);
+  it->second->offer(std::make_unique<SimStream>(std::move(connection), 1));
+  // The SYN-ACK travels back; the client's stream exists (and buffers) from now on.
+  deliver_at(client, arrival_time(server, client),
+             [done = std::move(done), s = std::move(client_end)]() mutable {
+               done(std::move(s));
+             });
+}
+
+void Network::post(NodeIndex node, ::cineyma::detail::UniqueFunction fn) {
+  world_.post(node, std::move(fn));
+}
+
+void Network::deliver_at(NodeIndex node, TimePoint when, ::cineyma::detail::UniqueFunction fn) {
+  static_cast<void>(world_.schedule_at(node, when, std::move(fn)));
+}
+
+void Network::unbind_listener(NodeIndex node, std::uint16_t port) noexcept {
+  const auto erased = listeners_.erase({node, port});
+  CINEYMA_ASSERT(erased == 1);
+  ports_[node].bound.erase(port);
+}
+
+void Network::forget_connection(std::uint64_t id, NodeIndex client_node,
+                                std::uint16_t client_port) noexcept {
+  const auto erased = connections_.erase(id);
+  CINEYMA_ASSERT(erased == 1);
+  ports_[client_node].bound.erase(client_port);
+}
+
+std::uint16_t Network::allocate_ephemeral(NodeIndex node) {
+  NodePorts& ports = ports_[node];
+  constexpr int kRangeSize = kLastEphemeralPort - kFirstEphemeralPort + 1;
+  for (int tries = 0; tries < kRangeSize; ++tries) {
+    const std::uint16_t port = ports.next_ephemeral;
+    ports.next_ephemeral = port == kLastEphemeralPort
+                               ? kFirstEphemeralPort
+                               : static_cast<std::uint16_t>(port + 1);
+    if (ports.bound.insert(port).second) return port;
+  }
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------
+// SimTransport
+
+Result<std::unique_ptr<Listener>> SimTransport::listen(const Endpoint& at) {
+  return net_.listen(node_, at);
+}
+
+void SimTransport::async_connect(const Endpoint& to, AcceptHandler done) {
+  net_.connect(node_, to, std::move(done));
+}
+
+}  // namespace cineyma::sim::internal

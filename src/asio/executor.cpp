@@ -1,0 +1,485 @@
+// src/asio/executor.cpp — the real executor. The design essay is in executor.hpp.
+#include "executor.hpp"
+
+#include <cineyma/assert.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <exception>
+#include <string>
+#include <utility>
+
+#if defined(__linux__)
+#include <pthread.h>
+#endif
+
+namespace cineyma::real {
+
+namespace {
+
+// How long an idle worker keeps looking for work before it parks. A park/unpark pair costs
+// two futex syscalls plus the scheduler's wake-up latency (tens of µs under load); a spin of
+// a few µs covers the gap between two steps of a cross-thread ping-pong without burning a
+// core for long when the runtime is truly idle.
+#ifndef CINEYMA_EXECUTOR_SPIN_US
+#define CINEYMA_EXECUTOR_SPIN_US 5
+#endif
+constexpr std::chrono::nanoseconds kSpin{std::chrono::microseconds{CINEYMA_EXECUTOR_SPIN_US}};
+
+// How many times in a row a worker may run its LIFO slot before demoting it to the back of
+// its queue. Without a bound, two actors that keep messaging each other would hold a worker
+// forever while the tasks behind them wait (tokio uses 3; a little more keeps the fast path
+// for a ping-pong, the demotion costs one push and one pop).
+constexpr std::uint32_t kLifoBudget = 8;
+
+// Every this many tasks a worker looks at the injection queue before its own queue, so that
+// work posted from outside (io and timer threads, user threads) is never starved by a worker
+// whose local queue never empties. Prime, like tokio's 61, so that it does not resonate with
+// the period of a workload.
+constexpr std::uint32_t kGlobalInterval = 61;
+
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield" ::: "memory");
+#endif
+}
+
+/// The holder `post(UniqueFunction)` allocates; it deletes itself once it has run.
+class FunctionTask final : public Runnable {
+ public:
+  explicit FunctionTask(detail::UniqueFunction fn) noexcept : fn_(std::move(fn)) {}
+  void run() override {
+    // Owned by a unique_ptr during the call so that the holder is freed even when the
+    // function throws (the worker contains the exception and goes on).
+    const std::unique_ptr<FunctionTask> self(this);
+    fn_();
+  }
+
+ private:
+  detail::UniqueFunction fn_;
+};
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------
+// LocalQueue
+
+bool LocalQueue::try_push(Runnable& r) noexcept {
+  const std::uint64_t tail = tail_.load(std::memory_order_relaxed);  // only we write it
+  // Acquire: a thief reads a slot before its CAS on head_; seeing its CAS here means that
+  // read is done, so the slot is ours to overwrite.
+  const std::uint64_t head = head_.load(std::memory_order_acquire);
+  if (tail - head >= kCapacity) return false;
+  slots_[tail & kMask].store(&r, std::memory_order_relaxed);
+  tail_.store(tail + 1, std::memory_order_release);  // publishes the slot
+  return true;
+}
+
+Runnable* LocalQueue::pop() noexcept {
+  std::uint64_t head = head_.load(std::memory_order_acquire);
+  for (;;) {
+    // Loaded after head: tail is monotonic and never behind head, so tail >= head.
+    const std::uint64_t tail = tail_.load(std::memory_order_acquire);
+    if (tail == head) return nullptr;
+    // Speculative: if the owner has wrapped around and overwritten this slot, head_ has
+    // moved past `head` and the CAS below fails.
+    Runnable* r = slots_[head & kMask].load(std::memory_order_relaxed);
+    if (head_.compare_exchange_weak(head, head + 1, std::memory_order_acq_rel,
+                                    std::memory_order_acquire)) {
+      return r;
+    }
+  }
+}
+
+Runnable* LocalQueue::steal_into(LocalQueue& into) noexcept {
+  std::uint64_t head = head_.load(std::memory_order_acquire);
+  for (;;) {
+    const std::uint64_t tail = tail_.load(std::memory_order_acquire);
+    const std::uint64_t n = tail - head;
+    if (n == 0) return nullptr;
+    if (n > kCapacity) {  // `head` went stale between the two loads
+      head = head_.load(std::memory_order_acquire);
+      continue;
+    }
+    // Take the older half (rounded up): enough to keep the thief busy, and the victim keeps
+    // the other half, so one steal rebalances two workers.
+    const std::uint64_t take = n - n / 2;
+    // `into` is ours and empty (we only steal when our queue is empty, and only we push
+    // to it), so the slots after its tail are free. They are written before the CAS and
+    // published only if it succeeds.
+    const std::uint64_t into_tail = into.tail_.load(std::memory_order_relaxed);
+    for (std::uint64_t i = 1; i < take; ++i) {
+      into.slots_[(into_tail + i - 1) & kMask].store(
+          slots_[(head + i) & kMask].load(std::memory_order_relaxed), std::memory_order_relaxed);
+    }
+    Runnable* first = slots_[head & kMask].load(std::memory_order_relaxed);
+    if (head_.compare_exchange_weak(head, head + take, std::memory_order_acq_rel,
+                                    std::memory_order_acquire)) {
+      if (take > 1) into.tail_.store(into_tail + take - 1, std::memory_order_release);
+      return first;
+    }
+  }
+}
+
+std::size_t LocalQueue::take_half(Runnable** out) noexcept {
+  constexpr std::uint64_t half = kCapacity / 2;
+  const std::uint64_t tail = tail_.load(std::memory_order_relaxed);
+  std::uint64_t head = head_.load(std::memory_order_acquire);
+  for (;;) {
+    if (tail - head < kCapacity) return 0;  // thieves made room meanwhile
+    for (std::uint64_t i = 0; i < half; ++i) {
+      out[i] = slots_[(head + i) & kMask].load(std::memory_order_relaxed);
+    }
+    if (head_.compare_exchange_weak(head, head + half, std::memory_order_acq_rel,
+                                    std::memory_order_acquire)) {
+      return half;
+    }
+  }
+}
+
+bool LocalQueue::looks_empty() const noexcept {
+  const std::uint64_t head = head_.load(std::memory_order_acquire);
+  return tail_.load(std::memory_order_acquire) == head;
+}
+
+// ---------------------------------------------------------------------------------------
+// Worker
+
+struct RealExecutor::Worker {
+  Worker(RealExecutor& e, std::size_t i) : exec(e), index(i) {}
+
+  void main_loop();
+  void schedule_local(Runnable& r);
+  void push_back(Runnable& r);
+  Runnable* next_local();
+  Runnable* find_work();
+  Runnable* spin_for_work();
+  Runnable* steal(bool include_lifo);
+  void park();
+  void leave_search();
+  void run(Runnable& r) noexcept;
+
+  RealExecutor& exec;
+  const std::size_t index;
+  // Written by the owner on every post from its tasks; thieves only take from it, and only
+  // as a last resort before parking (see spin_for_work).
+  alignas(64) std::atomic<Runnable*> lifo{nullptr};
+  LocalQueue queue;
+  // Owner-only bookkeeping.
+  std::uint32_t tick = 0;
+  std::uint32_t lifo_streak = 0;
+  std::thread thread;
+};
+
+thread_local RealExecutor::Worker* RealExecutor::current_worker_ = nullptr;
+
+void RealExecutor::Worker::main_loop() {
+  current_worker_ = this;
+#if defined(__linux__)
+  const std::string thread_name = "cineyma-w" + std::to_string(index);
+  pthread_setname_np(pthread_self(), thread_name.substr(0, 15).c_str());
+#endif
+  for (;;) {
+    Runnable* r = next_local();
+    if (r == nullptr) r = find_work();
+    if (r == nullptr) break;  // shutting down and nothing is left anywhere
+    run(*r);
+  }
+  current_worker_ = nullptr;
+}
+
+void RealExecutor::Worker::run(Runnable& r) noexcept {
+  // The framework contains exceptions of user code itself; this is the last line of defence,
+  // so that one escaped exception costs one task and not a worker (and with it, eventually,
+  // the whole runtime).
+  try {
+    r.run();
+  } catch (const std::exception& e) {
+    spdlog::error("cineyma[{}]: a task threw (contained, worker {} continues): {}", exec.name_,
+                  index, e.what());
+  } catch (...) {
+    spdlog::error("cineyma[{}]: a task threw a non-std exception (contained, worker {} continues)",
+                  exec.name_, index);
+  }
+}
+
+void RealExecutor::Worker::schedule_local(Runnable& r) {
+  // The newest post runs next on this worker (see the essay). No wake-up for it: this worker
+  // is running and will take it as soon as the current task returns — waking a sibling here
+  // would make every step of a ping-pong pay a futex and move the pair across cores. The
+  // price (as in tokio): if the current task runs long, `r` waits for it, unless a sibling
+  // that is searching anyway takes it.
+  Runnable* displaced = lifo.exchange(&r, std::memory_order_acq_rel);
+  if (displaced == nullptr) return;
+  // There is now more runnable work on this worker than it can run at once: make it
+  // stealable and make sure somebody is looking.
+  push_back(*displaced);
+  exec.notify_if_needed();
+}
+
+void RealExecutor::Worker::push_back(Runnable& r) {
+  if (queue.try_push(r)) return;
+  // Full: move the older half plus `r` to the injection queue in one locked step (tokio's
+  // overflow). It keeps `post` allocation-free and bounded in time.
+  Runnable* batch[LocalQueue::kCapacity / 2];
+  const std::size_t n = queue.take_half(batch);
+  if (n == 0) {
+    const bool pushed = queue.try_push(r);  // thieves made room; only we push, so it fits
+    CINEYMA_ASSERT(pushed);
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(exec.inject_mutex_);
+    for (std::size_t i = 0; i < n; ++i) exec.injected_.push_back(*batch[i]);
+    exec.injected_.push_back(r);
+    exec.injected_len_.store(exec.injected_.size(), std::memory_order_relaxed);
+  }
+}
+
+Runnable* RealExecutor::Worker::next_local() {
+  ++tick;
+  if (tick % kGlobalInterval == 0) {
+    if (Runnable* r = exec.pop_injected(nullptr)) {
+      lifo_streak = 0;
+      return r;
+    }
+  }
+  // Only we store into our slot; a plain load spares the RMW when it is empty.
+  if (lifo.load(std::memory_order_relaxed) != nullptr) {
+    if (Runnable* r = lifo.exchange(nullptr, std::memory_order_acq_rel)) {
+      if (lifo_streak < kLifoBudget) {
+        ++lifo_streak;
+        return r;
+      }
+      // Budget spent: `r` goes behind whatever waits here. No wake-up: if nothing waits we
+      // pop it right back, and whatever does wait was announced when it was pushed.
+      push_back(*r);
+    }
+  }
+  lifo_streak = 0;
+  if (Runnable* r = queue.pop()) return r;
+  return exec.pop_injected(&queue);
+}
+
+Runnable* RealExecutor::Worker::find_work() {
+  exec.searching_.fetch_add(1, std::memory_order_seq_cst);
+  for (;;) {
+    if (Runnable* r = spin_for_work()) {
+      leave_search();
+      return r;
+    }
+    if (exec.stopping_flag_.load(std::memory_order_acquire)) {
+      // Draining is over for this worker: a full scan found nothing. Work a running sibling
+      // may still create lands in that sibling's own queues, which it drains itself.
+      exec.searching_.fetch_sub(1, std::memory_order_seq_cst);
+      return nullptr;
+    }
+    park();  // returns counted as a searcher again
+  }
+}
+
+Runnable* RealExecutor::Worker::spin_for_work() {
+  const auto deadline = std::chrono::steady_clock::now() + kSpin;
+  for (;;) {
+    if (Runnable* r = exec.pop_injected(&queue)) return r;
+    if (Runnable* r = steal(false)) return r;
+    if (exec.stopping_flag_.load(std::memory_order_acquire) ||
+        std::chrono::steady_clock::now() >= deadline) {
+      // Last resort before parking (or exiting): a sibling's LIFO slot. Not earlier, because
+      // stealing it splits a ping-pong across two cores; by now the owner has had a few µs
+      // to get to it, so it is probably stuck in a long task.
+      return steal(true);
+    }
+    for (int i = 0; i < 4; ++i) cpu_relax();
+  }
+}
+
+Runnable* RealExecutor::Worker::steal(bool include_lifo) {
+  const std::size_t n = exec.workers_.size();
+  for (std::size_t i = 1; i < n; ++i) {
+    Worker& victim = *exec.workers_[(index + i) % n];
+    if (victim.queue.looks_empty()) continue;
+    if (Runnable* r = victim.queue.steal_into(queue)) return r;
+  }
+  if (!include_lifo) return nullptr;
+  for (std::size_t i = 1; i < n; ++i) {
+    Worker& victim = *exec.workers_[(index + i) % n];
+    // Load before exchanging: an RMW on an empty slot would still steal its cache line.
+    if (victim.lifo.load(std::memory_order_relaxed) == nullptr) continue;
+    if (Runnable* r = victim.lifo.exchange(nullptr, std::memory_order_acq_rel)) return r;
+  }
+  return nullptr;
+}
+
+void RealExecutor::Worker::leave_search() {
+  // tokio's rule: the last searcher to find work hands the search over to a parked worker
+  // if more work is queued, because posters skipped waking anyone while we were searching.
+  if (exec.searching_.fetch_sub(1, std::memory_order_seq_cst) != 1) return;
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (exec.has_queued_work()) exec.notify_if_needed();
+}
+
+void RealExecutor::Worker::park() {
+  std::unique_lock<std::mutex> lock(exec.park_mutex_);
+  exec.searching_.fetch_sub(1, std::memory_order_seq_cst);
+  exec.idle_.fetch_add(1, std::memory_order_seq_cst);
+  // Pairs with the fence in notify_if_needed: either a poster sees us idle and wakes us, or
+  // we see its work here. LIFO slots are not checked: their owners are running and take
+  // them without help.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (exec.stopping_ || exec.has_queued_work()) {
+    exec.idle_.fetch_sub(1, std::memory_order_seq_cst);
+    exec.searching_.fetch_add(1, std::memory_order_seq_cst);
+    return;
+  }
+  exec.park_cv_.wait(lock, [this] { return exec.wake_tokens_ > 0 || exec.stopping_; });
+  if (exec.wake_tokens_ > 0) {
+    --exec.wake_tokens_;  // the waker already moved us from idle_ to searching_
+  } else {
+    exec.idle_.fetch_sub(1, std::memory_order_seq_cst);
+    exec.searching_.fetch_add(1, std::memory_order_seq_cst);
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// RealExecutor
+
+RealExecutor::RealExecutor(std::size_t workers, std::string name) : name_(std::move(name)) {
+  workers = std::max<std::size_t>(workers, 1);
+  // All workers exist before any thread starts: threads index each other's queues.
+  workers_.reserve(workers);
+  for (std::size_t i = 0; i < workers; ++i) workers_.push_back(std::make_unique<Worker>(*this, i));
+  try {
+    for (auto& w : workers_) w->thread = std::thread([&worker = *w] { worker.main_loop(); });
+  } catch (...) {
+    shutdown();  // joins the threads that did start
+    throw;
+  }
+}
+
+RealExecutor::~RealExecutor() { shutdown(); }
+
+void RealExecutor::shutdown() {
+  if (joined_.load(std::memory_order_acquire)) return;
+  CINEYMA_ASSERT_MSG(!in_executor_thread(),
+                     "the executor is being shut down from one of its own workers: "
+                     "a worker cannot join itself");
+  {
+    std::lock_guard<std::mutex> lock(park_mutex_);
+    stopping_ = true;
+    stopping_flag_.store(true, std::memory_order_release);
+  }
+  park_cv_.notify_all();
+  for (auto& w : workers_) {
+    if (w->thread.joinable()) w->thread.join();
+  }
+  joined_.store(true, std::memory_order_release);
+  // Workers only exit once a full scan found nothing, and posts from workers land in queues
+  // their poster drains itself; anything here was posted from another thread while the
+  // environment was being destroyed, which the lifetime contract forbids.
+  std::lock_guard<std::mutex> lock(inject_mutex_);
+  CINEYMA_ASSERT_MSG(injected_.empty(),
+                     "a task was posted from outside while the environment was being destroyed");
+}
+
+void RealExecutor::post(Runnable& r) {
+  Worker* w = current_worker_;
+  if (w != nullptr && &w->exec == this) {
+    w->schedule_local(r);
+    return;
+  }
+  CINEYMA_ASSERT_MSG(!joined_.load(std::memory_order_relaxed),
+                     "post() on an executor whose environment has been destroyed");
+  inject(r);
+}
+
+void RealExecutor::post(detail::UniqueFunction f) {
+  CINEYMA_ASSERT(f);
+  post(*new FunctionTask(std::move(f)));
+}
+
+void RealExecutor::inject(Runnable& r) {
+  {
+    std::lock_guard<std::mutex> lock(inject_mutex_);
+    injected_.push_back(r);
+    injected_len_.store(injected_.size(), std::memory_order_relaxed);
+  }
+  notify_if_needed();
+}
+
+Runnable* RealExecutor::pop_injected(LocalQueue* batch_into) noexcept {
+  // Lock-free peek first: idle workers poll this while spinning.
+  if (injected_len_.load(std::memory_order_acquire) == 0) return nullptr;
+  bool grabbed_more = false;
+  Runnable* r = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(inject_mutex_);
+    r = injected_.pop_front();
+    if (r == nullptr) return nullptr;
+    if (batch_into != nullptr) {
+      // Take a fair share into our (empty) local queue, so that a burst posted from outside
+      // costs one lock per batch rather than per task; siblings steal from it if needed.
+      const std::size_t share =
+          std::min(injected_.size() / workers_.size(), LocalQueue::kCapacity / 2);
+      for (std::size_t i = 0; i < share; ++i) {
+        const bool pushed = batch_into->try_push(*injected_.pop_front());
+        CINEYMA_ASSERT(pushed);
+      }
+      grabbed_more = share > 0;
+    }
+    injected_len_.store(injected_.size(), std::memory_order_relaxed);
+  }
+  if (grabbed_more) notify_if_needed();
+  return r;
+}
+
+bool RealExecutor::has_queued_work() const noexcept {
+  if (injected_len_.load(std::memory_order_acquire) != 0) return true;
+  return std::any_of(workers_.begin(), workers_.end(),
+                     [](const std::unique_ptr<Worker>& w) { return !w->queue.looks_empty(); });
+}
+
+void RealExecutor::notify_if_needed() noexcept {
+  // Pairs with the fence in Worker::park (and Worker::leave_search): the work we queued is
+  // visible to a worker that goes idle after this fence, or we see that worker here.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (searching_.load(std::memory_order_relaxed) != 0) return;  // a searcher will find it
+  if (idle_.load(std::memory_order_relaxed) == 0) return;       // all busy; they come back
+  wake_one();
+}
+
+void RealExecutor::wake_one() noexcept {
+  {
+    std::lock_guard<std::mutex> lock(park_mutex_);
+    if (idle_.load(std::memory_order_relaxed) == 0) return;  // somebody else woke it
+    // The woken worker is counted as a searcher from now on, so that posts racing with its
+    // wake-up do not wake another one for the same work.
+    idle_.fetch_sub(1, std::memory_order_seq_cst);
+    searching_.fetch_add(1, std::memory_order_seq_cst);
+    ++wake_tokens_;
+  }
+  park_cv_.notify_one();
+}
+
+bool RealExecutor::block_until(BlockingEvent& ev, std::optional<std::chrono::nanoseconds> timeout) {
+  CINEYMA_ASSERT_MSG(!in_executor_thread(),
+                     "block_until() called from a task of this executor: it would deadlock "
+                     "(the worker it blocks may be the one that must set the event)");
+  std::unique_lock<std::mutex> lock(ev.mutex());
+  if (!timeout) {
+    ev.cv().wait(lock, [&ev] { return ev.is_set(); });
+    return true;
+  }
+  // libstdc++ waits on the steady clock, the environment's time base.
+  return ev.cv().wait_for(lock, *timeout, [&ev] { return ev.is_set(); });
+}
+
+bool RealExecutor::in_executor_thread() const noexcept {
+  const Worker* w = current_worker_;
+  return w != nullptr && &w->exec == this;
+}
+
+}  // namespace cineyma::real

@@ -1,0 +1,136 @@
+// src/asio/executor.hpp — the real executor: a pool of worker threads.
+//
+// Why it looks like this. Actor cells are posted on every empty→non-empty mailbox transition,
+// so `post` and the hand-off to a worker are the hot path of the whole framework. The design
+// follows the schedulers that do this well (tokio, Go), scaled to what we need:
+//
+//   * Each worker has a "LIFO slot": a runnable posted by the task a worker is running goes
+//     there and runs next on the same worker, while its data is still in this core's cache.
+//     A request/response ping-pong between two actors therefore stays on one core with no
+//     lock, no syscall and no cross-core traffic. To stay fair, a worker takes its LIFO slot
+//     at most `kLifoBudget` times in a row before it demotes it to the back of its queue.
+//   * Each worker has a bounded lock-free FIFO (`LocalQueue`, one producer: the owner; many
+//     consumers: the owner and thieves). Whatever the LIFO slot displaces goes there. Idle
+//     workers steal half of a busy worker's queue at once.
+//   * Threads that are not workers (the io/timer thread, user threads) post to one
+//     mutex-protected injection queue. Workers look there first every `kGlobalInterval`
+//     tasks, so a busy worker cannot starve it.
+//   * A worker with nothing to do spins for `kSpin` (a few µs: the typical gap in a
+//     cross-thread ping-pong) before it parks on a condition variable, because a park/unpark
+//     pair costs two syscalls and tens of µs of wake-up latency.
+//   * `post` wakes a parked worker only when no worker is already searching for work, and a
+//     searcher that finds work wakes the next one only if more work is queued (tokio's rule).
+//     So a burst of posts costs one wake-up, not one per post, yet queued work is never left
+//     alone while a worker sleeps.
+//
+// Twin of the simulated executor in sim/src/executor.hpp.
+#pragma once
+
+#include <cineyma/detail/unique_function.hpp>
+#include <cineyma/env/executor.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace cineyma::real {
+
+/// Bounded single-producer, multi-consumer FIFO of runnables (tokio's local run queue,
+/// simplified). The owner pushes at the tail; the owner and thieves take from the head with
+/// a CAS. Never allocates: capacity is fixed and a full queue overflows to the injector.
+class LocalQueue {
+ public:
+  static constexpr std::uint64_t kCapacity = 256;
+
+  /// Owner only. False when full.
+  bool try_push(Runnable& r) noexcept;
+  /// Any thread. The oldest runnable, or nullptr.
+  Runnable* pop() noexcept;
+  /// Any thread but `into`'s owner calling on its own queue. Moves about half of this queue
+  /// into `into` (which must be empty and owned by the caller) and returns one more to run
+  /// now; nullptr when this queue is empty.
+  Runnable* steal_into(LocalQueue& into) noexcept;
+  /// Owner only, when `try_push` failed. Takes the older half of the queue out into `out`
+  /// (capacity kCapacity / 2); returns how many were taken (0 if thieves made room meanwhile).
+  std::size_t take_half(Runnable** out) noexcept;
+  /// Any thread; a hint (it may be stale by the time the caller acts).
+  bool looks_empty() const noexcept;
+
+ private:
+  static constexpr std::uint64_t kMask = kCapacity - 1;
+  static_assert((kCapacity & kMask) == 0, "capacity must be a power of two");
+
+  // head_ and tail_ are free-running counters (64-bit: they never wrap in practice, so a CAS
+  // on head_ can never succeed on a stale value — no ABA). They live on separate cache lines
+  // because thieves write head_ while the owner writes tail_.
+  alignas(64) std::atomic<std::uint64_t> head_{0};
+  alignas(64) std::atomic<std::uint64_t> tail_{0};
+  // Slots are atomics only so that a thief's speculative read, which may race with the owner
+  // overwriting a slot it no longer owns, is not a data race; the CAS on head_ then rejects it.
+  alignas(64) std::atomic<Runnable*> slots_[kCapacity] = {};
+};
+
+class RealExecutor final : public Executor {
+ public:
+  /// Starts `workers` threads (at least 1). `name` appears in logs and thread names.
+  RealExecutor(std::size_t workers, std::string name);
+  /// Calls `shutdown()`.
+  ~RealExecutor() override;
+  RealExecutor(const RealExecutor&) = delete;
+  RealExecutor& operator=(const RealExecutor&) = delete;
+
+  void post(Runnable& r) override;
+  void post(detail::UniqueFunction f) override;
+  bool block_until(BlockingEvent& ev, std::optional<std::chrono::nanoseconds> timeout) override;
+  bool in_executor_thread() const noexcept override;
+  std::size_t concurrency() const noexcept override { return workers_.size(); }
+
+  /// Drains, then joins: workers keep running tasks (including those that tasks post) until
+  /// every queue is empty, then exit. Must not be called from a worker. Idempotent. Posting
+  /// from a non-worker thread once this has been called is a programmer error.
+  void shutdown();
+
+ private:
+  struct Worker;
+  // The worker the calling thread is, if any: `post` keeps a worker's own posts local, and
+  // `in_executor_thread` compares its executor.
+  static thread_local Worker* current_worker_;
+
+  void inject(Runnable& r);
+  Runnable* pop_injected(LocalQueue* batch_into) noexcept;
+  bool has_queued_work() const noexcept;
+  void notify_if_needed() noexcept;
+  void wake_one() noexcept;
+
+  const std::string name_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+
+  // The injection queue, for posts from non-worker threads and overflow from local queues.
+  // `injected_len_` mirrors its size so that workers can look without taking the lock.
+  std::mutex inject_mutex_;
+  RunQueue injected_;
+  std::atomic<std::size_t> injected_len_{0};
+
+  // Park/wake protocol. `searching_`: workers spinning for work (or woken and about to).
+  // `idle_`: workers parked and not yet handed a wake token. Posters read both after a
+  // seq_cst fence; a parker bumps `idle_` and re-checks the queues after one — so either the
+  // poster sees the parker, or the parker sees the work (no lost wake-up).
+  alignas(64) std::atomic<std::size_t> searching_{0};
+  std::atomic<std::size_t> idle_{0};
+  std::mutex park_mutex_;
+  std::condition_variable park_cv_;
+  std::size_t wake_tokens_ = 0;  // guarded by park_mutex_
+  bool stopping_ = false;        // guarded by park_mutex_; mirrored in stopping_flag_
+  std::atomic<bool> stopping_flag_{false};
+  std::atomic<bool> joined_{false};
+};
+
+}  // namespace cineyma::real

@@ -1,0 +1,475 @@
+// The actor cell: mailbox protocol, run loop and lifecycle. See detail/cell.hpp for the
+// protocol; comments here say why each step is ordered the way it is.
+#include <cineyma/detail/cell.hpp>
+#include <cineyma/detail/send_ops.hpp>
+#include <cineyma/system.hpp>
+#include <cineyma/timer.hpp>
+
+#include "log.hpp"
+
+#include <algorithm>
+#include <exception>
+#include <thread>
+#include <typeinfo>
+
+namespace cineyma::detail {
+
+namespace {
+thread_local CellBase* tl_cell = nullptr;
+thread_local Executor* tl_executor = nullptr;
+
+std::string describe(const std::exception_ptr& ep) {
+  try {
+    std::rethrow_exception(ep);
+  } catch (const std::exception& e) {
+    return std::string(typeid(e).name()) + ": " + e.what();
+  } catch (...) {
+    return "non-std exception";
+  }
+}
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// thread-local context
+
+CellBase* CellBase::current() noexcept { return tl_cell; }
+CurrentCellScope::CurrentCellScope(CellBase* c) noexcept : prev_(tl_cell) { tl_cell = c; }
+CurrentCellScope::~CurrentCellScope() { tl_cell = prev_; }
+
+Executor* current_executor() noexcept { return tl_executor; }
+ExecutorScope::ExecutorScope(Executor* e) noexcept : prev_(tl_executor) { tl_executor = e; }
+ExecutorScope::~ExecutorScope() { tl_executor = prev_; }
+
+void block_on(Executor& ex, BlockingEvent& ev) {
+  CINEYMA_ASSERT_MSG(!ex.in_executor_thread(),
+                     "blocking get() called from inside an actor: co_await instead");
+  ex.block_until(ev, std::nullopt);
+}
+
+// ---------------------------------------------------------------------------------------------
+// MPSC queue
+
+MpscNode* MpscQueue::pop() noexcept {
+  MpscNode* head = head_;
+  MpscNode* next = head->next_node.load(std::memory_order_acquire);
+  if (head == &stub_) {
+    if (next == nullptr) return nullptr;
+    head_ = next;
+    head = next;
+    next = next->next_node.load(std::memory_order_acquire);
+  }
+  if (next != nullptr) {
+    head_ = next;
+    return head;
+  }
+  // `head` is the last linked node. If the tail moved on, a producer has exchanged the tail
+  // but not linked yet: report empty for now (the count tells the caller to come back).
+  if (tail_.load(std::memory_order_acquire) != head) return nullptr;
+  // Re-insert the stub so that `head` can be detached without losing the queue's end.
+  push(&stub_);
+  next = head->next_node.load(std::memory_order_acquire);
+  if (next != nullptr) {
+    head_ = next;
+    return head;
+  }
+  return nullptr;
+}
+
+// ---------------------------------------------------------------------------------------------
+// construction
+
+CellBase::CellBase(ActorSystem& system, Environment& env, ActorId id, std::size_t capacity,
+                   RefPtr<CellBase> parent) noexcept
+    : state_(kScheduled),  // the first run (started()) is pending from birth
+      capacity_(capacity),
+      id_(id),
+      system_(system),
+      env_(env),
+      parent_(std::move(parent)) {}
+
+CellBase::~CellBase() = default;
+
+void CellBase::start() noexcept { env_.executor().post(*this); }
+
+void CellBase::mark_stillborn() noexcept {
+  state_.store(kScheduled | kClosed | kDead, std::memory_order_release);
+  {
+    std::lock_guard<std::mutex> lock(watch_mutex_);
+    watch_closed_ = true;
+  }
+  final_reason_ = StopReason::shutdown;
+  phase_ = Phase::dead;
+  destroy_instance();
+  parent_.reset();
+  release();  // the reference of the SCHEDULED state that will never run
+}
+
+// ---------------------------------------------------------------------------------------------
+// producers
+
+std::optional<Errc> CellBase::precheck_push() const noexcept {
+  const std::uint64_t s = state_.load(std::memory_order_acquire);
+  if (s & kClosed) return Errc::actor_stopped;
+  if ((s & kCountMask) >= capacity_) return Errc::mailbox_full;
+  return std::nullopt;
+}
+
+Result<void> CellBase::try_push(Envelope* e) noexcept {
+  // seq_cst: pairs with the consumer's decrement and waiter check (see serve_push_waiters).
+  std::uint64_t s = state_.load(std::memory_order_seq_cst);
+  for (;;) {
+    if (s & kClosed) return fail(Errc::actor_stopped);
+    if ((s & kCountMask) >= capacity_) return fail(Errc::mailbox_full);
+    // One CAS reserves the slot and claims the right to schedule the cell.
+    if (state_.compare_exchange_weak(s, (s + 1) | kScheduled, std::memory_order_seq_cst,
+                                     std::memory_order_seq_cst)) {
+      break;
+    }
+  }
+  queue_.push(e);
+  if (!(s & kScheduled)) {
+    add_ref();  // owned by the SCHEDULED state until the run that clears it
+    env_.executor().post(*this);
+  }
+  return ok();
+}
+
+void CellBase::push_waiting(PushWaiter& w) noexcept {
+  std::lock_guard<std::mutex> lock(waiters_mutex_);
+  // Announce the waiter before looking at the count: a consumer that frees a slot after our
+  // look is then guaranteed to see the waiter and serve it (Dekker-style, all seq_cst).
+  n_push_waiters_.fetch_add(1, std::memory_order_seq_cst);
+  if (waiters_head_ == nullptr) {  // FIFO: only overtake nobody
+    Result<void> r = try_push(w.envelope);
+    if (r || !r.is(Errc::mailbox_full)) {
+      n_push_waiters_.fetch_sub(1, std::memory_order_seq_cst);
+      w.pushed(r);
+      return;
+    }
+  }
+  w.next_waiter_ = nullptr;
+  if (waiters_tail_) {
+    waiters_tail_->next_waiter_ = &w;
+  } else {
+    waiters_head_ = &w;
+  }
+  waiters_tail_ = &w;
+}
+
+bool CellBase::cancel_push_wait(PushWaiter& w) noexcept {
+  std::lock_guard<std::mutex> lock(waiters_mutex_);
+  PushWaiter* prev = nullptr;
+  for (PushWaiter* it = waiters_head_; it != nullptr; prev = it, it = it->next_waiter_) {
+    if (it != &w) continue;
+    (prev ? prev->next_waiter_ : waiters_head_) = it->next_waiter_;
+    if (waiters_tail_ == it) waiters_tail_ = prev;
+    n_push_waiters_.fetch_sub(1, std::memory_order_seq_cst);
+    return true;
+  }
+  return false;
+}
+
+void CellBase::serve_push_waiters() noexcept {
+  if (n_push_waiters_.load(std::memory_order_seq_cst) == 0) return;
+  std::lock_guard<std::mutex> lock(waiters_mutex_);
+  while (PushWaiter* w = waiters_head_) {
+    Result<void> r = try_push(w->envelope);
+    if (!r && r.is(Errc::mailbox_full)) break;  // a try_send took the slot first
+    waiters_head_ = w->next_waiter_;
+    if (!waiters_head_) waiters_tail_ = nullptr;
+    n_push_waiters_.fetch_sub(1, std::memory_order_seq_cst);
+    w->pushed(r);  // last touch of `w`: it may be gone once this returns
+  }
+}
+
+void CellBase::push_system(const SysMsg& m) noexcept {
+  {
+    std::lock_guard<std::mutex> lock(sys_mutex_);
+    if (state_.load(std::memory_order_acquire) & kDead) return;
+    // Deduplicate: one pending stop, one pending Terminated per dead actor.
+    for (const SysMsg& q : sys_queue_) {
+      if (q.kind != m.kind) continue;
+      if (m.kind == SysMsg::Kind::stop || q.id == m.id) return;
+    }
+    sys_queue_.push_back(m);
+  }
+  const std::uint64_t prev = state_.fetch_or(kSys | kScheduled, std::memory_order_acq_rel);
+  if (!(prev & kScheduled)) {
+    add_ref();
+    env_.executor().post(*this);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// watching and children
+
+void CellBase::add_watcher(CellBase& watcher) noexcept {
+  StopReason reason;
+  {
+    std::lock_guard<std::mutex> lock(watch_mutex_);
+    if (!watch_closed_) {
+      // Prune watchers that died meanwhile, so long-lived actors don't accumulate them.
+      std::erase_if(watchers_, [](const RefPtr<CellBase>& w) { return w->is_dead(); });
+      for (const auto& w : watchers_) {
+        if (w.get() == &watcher) return;
+      }
+      watchers_.emplace_back(&watcher);
+      return;
+    }
+    reason = final_reason_;
+  }
+  // Already dead: notify at once (the original never fires in this case).
+  watcher.push_system(SysMsg{SysMsg::Kind::terminated, reason, id_});
+}
+
+void CellBase::remove_watcher(CellBase& watcher) noexcept {
+  std::lock_guard<std::mutex> lock(watch_mutex_);
+  std::erase_if(watchers_, [&](const RefPtr<CellBase>& w) { return w.get() == &watcher; });
+}
+
+void CellBase::adopt_child(RefPtr<CellBase> child) {
+  child->add_watcher(*this);  // before the child's first run: no death can be missed
+  const ActorId cid = child->id();
+  children_.emplace(cid, std::move(child));
+}
+
+void CellBase::track_timer(RefPtr<TimerState> t) {
+  timers_.emplace(++timer_seq_, std::move(t));
+  if (timers_.size() >= timer_prune_at_) {
+    std::erase_if(timers_, [](const auto& kv) { return kv.second->is_finished(); });
+    timer_prune_at_ = std::max<std::size_t>(16, timers_.size() * 2);
+  }
+}
+
+void CellBase::cancel_instance_timers() noexcept {
+  for (auto& [seq, t] : timers_) t->cancel();
+  timers_.clear();
+}
+
+// ---------------------------------------------------------------------------------------------
+// failures
+
+void CellBase::stop_after_current(StopReason reason) noexcept {
+  if (!stop_requested_) {
+    stop_requested_ = true;
+    stop_reason_ = reason;
+  }
+}
+
+void CellBase::report_failure(std::exception_ptr ep, const char* where) noexcept {
+  // Recorded only: the run loop applies it once the current callback has returned, on the
+  // cell's thread (an async handler may report from the thread that completed it).
+  if (!failure_) {
+    failure_ = std::move(ep);
+    failure_where_ = where;
+  }
+}
+
+void CellBase::handle_failure(std::exception_ptr ep) noexcept {
+  log(env_, spdlog::level::warn, "actor#{} ({}) failed in {}: {}", id_.value, actor_type_name(),
+      failure_where_, describe(ep));
+  // Supervision strategies arrive with the supervision work; every actor stops for now.
+  if (phase_ == Phase::running || phase_ == Phase::created) begin_stop(StopReason::failed);
+}
+
+void CellBase::after_handler() noexcept {
+  if (failure_) {
+    std::exception_ptr ep = std::exchange(failure_, nullptr);
+    handle_failure(std::move(ep));
+  }
+  if (phase_ == Phase::running && stop_requested_) begin_stop(stop_reason_);
+}
+
+// ---------------------------------------------------------------------------------------------
+// run loop
+
+void CellBase::end_async() noexcept {
+  // Release publishes the handler's effects (actor state, failure_, stop request) to the run
+  // that resumes the mailbox.
+  const int prev = async_state_.exchange(kAsyncIdle, std::memory_order_acq_rel);
+  // Parked: the run that started the handler has ended and left the cell SCHEDULED, so this
+  // post is the cell's next run. Active: that run is still going and will notice.
+  if (prev == kAsyncParked) env_.executor().post(*this);
+}
+
+bool CellBase::park_for_async() noexcept {
+  int expected = kAsyncActive;
+  return async_state_.compare_exchange_strong(expected, kAsyncParked, std::memory_order_acq_rel,
+                                              std::memory_order_acquire);
+}
+
+void CellBase::start_instance() noexcept {
+  try {
+    on_started();
+  } catch (...) {
+    report_failure(std::current_exception(), "started()");
+  }
+}
+
+void CellBase::run() {
+  CurrentCellScope cell_scope(this);
+  ExecutorScope executor_scope(&env_.executor());
+  if (phase_ == Phase::created) {
+    phase_ = Phase::running;
+    start_instance();
+  }
+  int budget = kThroughputQuantum;
+  for (;;) {
+    if (async_state_.load(std::memory_order_acquire) != kAsyncIdle) {
+      if (park_for_async()) return;  // stays SCHEDULED; end_async() posts the next run
+    }
+    // System messages first: they are never blocked behind a full mailbox.
+    process_system_queue();
+    after_handler();
+    if (phase_ != Phase::running) break;
+    if (budget-- == 0) break;
+    MpscNode* n = queue_.pop();
+    if (n == nullptr) break;
+    state_.fetch_sub(1, std::memory_order_seq_cst);  // the slot frees at dequeue
+    serve_push_waiters();
+    static_cast<Envelope*>(n)->dispatch(*this);
+  }
+  finish_run();
+}
+
+void CellBase::finish_run() noexcept {
+  if (phase_ == Phase::dead) {
+    // SCHEDULED stays set forever, so nothing posts a dead cell again.
+    release();
+    return;
+  }
+  std::uint64_t s = state_.load(std::memory_order_acquire);
+  for (;;) {
+    const bool work = (s & kSys) != 0 ||
+                      ((s & kCountMask) != 0 && phase_ == Phase::running);
+    if (work) {
+      env_.executor().post(*this);  // keep the SCHEDULED reference
+      return;
+    }
+    if (state_.compare_exchange_weak(s, s & ~kScheduled, std::memory_order_acq_rel,
+                                     std::memory_order_acquire)) {
+      release();  // may delete this
+      return;
+    }
+  }
+}
+
+void CellBase::process_system_queue() noexcept {
+  if (!(state_.load(std::memory_order_acquire) & kSys)) return;
+  state_.fetch_and(~kSys, std::memory_order_acq_rel);
+  std::deque<SysMsg> batch;
+  {
+    std::lock_guard<std::mutex> lock(sys_mutex_);
+    batch.swap(sys_queue_);
+  }
+  for (const SysMsg& m : batch) {
+    if (phase_ == Phase::dead) break;
+    handle_sys(m);
+  }
+}
+
+void CellBase::handle_sys(const SysMsg& m) noexcept {
+  switch (m.kind) {
+    case SysMsg::Kind::stop:
+      if (phase_ == Phase::running) stop_after_current(m.reason);
+      return;
+    case SysMsg::Kind::terminated: {
+      const bool was_child = children_.erase(m.id) > 0;
+      if (phase_ == Phase::running && handles_terminated()) {
+        try {
+          on_terminated(Terminated{m.id, m.reason});
+        } catch (...) {
+          report_failure(std::current_exception(), "handle(Terminated)");
+        }
+        after_handler();
+      }
+      if (was_child && phase_ == Phase::stopping && children_.empty()) finish_stop();
+      return;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// stopping
+
+void CellBase::begin_stop(StopReason reason) noexcept {
+  CINEYMA_ASSERT(phase_ == Phase::running);
+  phase_ = Phase::stopping;
+  final_reason_ = reason;
+  cancel_instance_timers();
+  close_mailbox();
+  // Children stop before their parent's stopped() runs; each death arrives as a system
+  // message and the last one completes this stop.
+  for (auto& [cid, child] : children_) child->request_stop(StopReason::shutdown);
+  if (children_.empty()) finish_stop();
+}
+
+void CellBase::close_mailbox() noexcept {
+  state_.fetch_or(kClosed, std::memory_order_seq_cst);
+  {
+    std::lock_guard<std::mutex> lock(waiters_mutex_);
+    while (PushWaiter* w = waiters_head_) {
+      waiters_head_ = w->next_waiter_;
+      n_push_waiters_.fetch_sub(1, std::memory_order_seq_cst);
+      w->pushed(fail(Errc::actor_stopped));
+    }
+    waiters_tail_ = nullptr;
+  }
+  // No slot can be reserved any more; drain what was reserved. A producer may sit between
+  // its reservation and its link (a few instructions, real runtime only): wait it out.
+  for (;;) {
+    if ((state_.load(std::memory_order_acquire) & kCountMask) == 0) break;
+    MpscNode* n = queue_.pop();
+    if (n == nullptr) {
+      std::this_thread::yield();
+      continue;
+    }
+    state_.fetch_sub(1, std::memory_order_acq_rel);
+    auto* e = static_cast<Envelope*>(n);
+    note_dead_letter(*this, e->type_name());
+    e->reject(Errc::actor_stopped);
+  }
+}
+
+void CellBase::finish_stop() noexcept {
+  try {
+    on_stopped();
+  } catch (...) {
+    log(env_, spdlog::level::warn, "actor#{} ({}) failed in stopped(): {}", id_.value, actor_type_name(),
+        describe(std::current_exception()));
+    if (final_reason_ == StopReason::normal || final_reason_ == StopReason::shutdown) {
+      final_reason_ = StopReason::failed;
+    }
+  }
+  destroy_instance();
+  timers_.clear();
+  failure_ = nullptr;
+  phase_ = Phase::dead;
+
+  std::vector<RefPtr<CellBase>> watchers;
+  {
+    std::lock_guard<std::mutex> lock(watch_mutex_);
+    watch_closed_ = true;
+    watchers.swap(watchers_);
+  }
+  {
+    std::lock_guard<std::mutex> lock(sys_mutex_);
+    state_.fetch_or(kDead, std::memory_order_acq_rel);
+    sys_queue_.clear();
+  }
+  for (auto& w : watchers) w->push_system(SysMsg{SysMsg::Kind::terminated, final_reason_, id_});
+  watchers.clear();
+  parent_.reset();
+  log(env_, spdlog::level::debug, "actor#{} ({}) stopped: {}", id_.value, actor_type_name(),
+      to_string(final_reason_));
+  // Last touch of the system: once the last actor is accounted for, a shutdown() waiting on
+  // another thread may return and destroy it.
+  system_.on_cell_dead(*this);
+}
+
+void note_dead_letter(CellBase& cell, const char* type_name) noexcept {
+  cell.system().note_dead_letter(type_name);
+  log(cell.env(), spdlog::level::debug, "dead letter: {} to actor#{}", type_name, cell.id().value);
+}
+
+}  // namespace cineyma::detail

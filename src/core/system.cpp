@@ -1,0 +1,70 @@
+// ActorSystem: admission of new actors, shutdown, dead-letter accounting.
+#include <cineyma/real_environment.hpp>
+#include <cineyma/system.hpp>
+
+#include "log.hpp"
+
+#include <vector>
+
+namespace cineyma {
+
+ActorSystem::ActorSystem()
+    : owned_env_(std::make_unique<RealEnvironment>()), env_(*owned_env_) {}
+
+ActorSystem::ActorSystem(Environment& env) : env_(env) {}
+
+ActorSystem::~ActorSystem() {
+  Result<void> r = shutdown();
+  // Destroying the system under live actors would leave them pointing at freed memory: fail
+  // loudly instead (an actor that never finishes its handler, or a simulation with no events).
+  CINEYMA_ASSERT_MSG(r.has_value(), "ActorSystem destroyed while actors are still running");
+}
+
+bool ActorSystem::admit(detail::CellBase& cell, bool top_level) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (shutting_down_.load(std::memory_order_seq_cst)) return false;
+  live_.fetch_add(1, std::memory_order_seq_cst);
+  if (top_level) top_level_.emplace(cell.id(), detail::RefPtr<detail::CellBase>(&cell));
+  return true;
+}
+
+void ActorSystem::request_shutdown() noexcept {
+  std::vector<detail::RefPtr<detail::CellBase>> tops;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (shutting_down_.exchange(true, std::memory_order_seq_cst)) return;
+    tops.reserve(top_level_.size());
+    for (auto& [id, cell] : top_level_) tops.push_back(cell);
+  }
+  detail::log(env_, spdlog::level::debug, "shutdown: stopping {} top-level actors", tops.size());
+  // Each top-level actor stops its children first, so the tree unwinds bottom-up.
+  for (auto& cell : tops) cell->request_stop(StopReason::shutdown);
+  if (live_.load(std::memory_order_seq_cst) == 0) all_stopped_.set();
+}
+
+Result<void> ActorSystem::shutdown(Duration timeout) {
+  request_shutdown();
+  if (env_.executor().in_executor_thread()) return ok();  // from an actor: initiate only
+  if (live_.load(std::memory_order_seq_cst) == 0) return ok();
+  if (env_.executor().block_until(all_stopped_, timeout)) return ok();
+  return live_.load(std::memory_order_seq_cst) == 0 ? ok() : fail(Errc::timeout);
+}
+
+void ActorSystem::note_dead_letter(const char*) noexcept {
+  dead_letters_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void ActorSystem::on_cell_dead(detail::CellBase& cell) noexcept {
+  registry_.remove_dead(cell);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    top_level_.erase(cell.id());
+  }
+  // seq_cst pairs with request_shutdown(): either it sees live_ == 0, or we see the flag.
+  if (live_.fetch_sub(1, std::memory_order_seq_cst) == 1 &&
+      shutting_down_.load(std::memory_order_seq_cst)) {
+    all_stopped_.set();
+  }
+}
+
+}  // namespace cineyma
