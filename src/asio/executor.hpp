@@ -15,9 +15,9 @@
 //   * Threads that are not workers (the io/timer thread, user threads) post to one
 //     mutex-protected injection queue. Workers look there first every `kGlobalInterval`
 //     tasks, so a busy worker cannot starve it.
-//   * A worker with nothing to do spins for `kSpin` (a few µs: the typical gap in a
-//     cross-thread ping-pong) before it parks on a condition variable, because a park/unpark
-//     pair costs two syscalls and tens of µs of wake-up latency.
+//   * A worker with nothing to do searches for `kSpin` (a few µs: the typical gap in a
+//     cross-thread exchange; `pause` first, then sched_yield) before it parks on a condition
+//     variable, because a park/unpark pair costs two syscalls and µs of wake-up latency.
 //   * `post` wakes a parked worker only when no worker is already searching for work, and a
 //     searcher that finds work wakes the next one only if more work is queued (tokio's rule).
 //     So a burst of posts costs one wake-up, not one per post, yet queued work is never left
@@ -120,9 +120,10 @@ class RealExecutor final : public Executor {
   std::atomic<std::size_t> injected_len_{0};
 
   // Park/wake protocol. `searching_`: workers spinning for work (or woken and about to).
-  // `idle_`: workers parked and not yet handed a wake token. Posters read both after a
-  // seq_cst fence; a parker bumps `idle_` and re-checks the queues after one — so either the
-  // poster sees the parker, or the parker sees the work (no lost wake-up).
+  // `idle_`: workers parked and not yet handed a wake token. Posters publish work and then
+  // read both; a parker bumps `idle_` and then re-reads the queues; all with seq_cst
+  // operations, so either the poster sees the parker or the parker sees the work (no lost
+  // wake-up). Details at RealExecutor::notify_if_needed.
   alignas(64) std::atomic<std::size_t> searching_{0};
   std::atomic<std::size_t> idle_{0};
   std::mutex park_mutex_;

@@ -1,0 +1,57 @@
+// src/asio/transport.hpp — TCP byte streams over Asio.
+//
+// Every socket and acceptor is touched only on the io thread (see io_thread.hpp): each call
+// posts its work there. That makes every call safe from any thread (including `close()`
+// racing a pending read), and it is also what keeps the completion contract of
+// cineyma/env/transport.hpp — handlers run on the io thread, exactly once, never inline.
+// Pending operations keep their socket alive through a shared state, so destroying a
+// stream or listener is just `close()`: its pending operations complete with an error.
+//
+// Error mapping (`map_transport_error`), chosen so that callers branch on one code for "this
+// connection is gone", and keep the OS's code wherever the cause is worth telling apart:
+//   eof, connection_reset, connection_aborted, broken_pipe, shut_down, not_connected,
+//   operation_aborted (our own close), bad_descriptor (used after close)
+//                                   -> cineyma::Errc::disconnected
+//   a host that is not a numeric IPv4/IPv6 address
+//                                   -> cineyma::Errc::invalid_argument (no DNS: resolving
+//                                      would block, and nothing in the framework needs it)
+//   everything else (connection_refused, timed_out, host/network_unreachable,
+//   address_in_use, access_denied, no_descriptors, ...)
+//                                   -> the system error code unchanged
+//                                      (e.g. compare with std::errc::connection_refused)
+//
+// Twin of the simulated network in sim/src/network.hpp.
+#pragma once
+
+#include <cineyma/env/transport.hpp>
+
+#include "asio_headers.hpp"
+
+#include <functional>
+#include <memory>
+#include <system_error>
+
+namespace cineyma::real {
+
+/// The mapping documented above. `ec` must be an error.
+std::error_code map_transport_error(const std::error_code& ec) noexcept;
+
+class RealTransport final : public Transport {
+ public:
+  explicit RealTransport(asio::io_context& io) noexcept : io_(io) {}
+
+  /// Binds with SO_REUSEADDR (a restarted node can take its port back while old connections
+  /// sit in TIME_WAIT) and listens with the system's maximum backlog. An empty host means
+  /// 127.0.0.1: listening on every interface must be asked for explicitly ("0.0.0.0").
+  Result<std::unique_ptr<Listener>> listen(const Endpoint& at) override;
+
+  /// No timeout of its own (the OS's connect timeout applies): callers that need a deadline
+  /// arm a timer and drop the late stream, which closes it.
+  void async_connect(const Endpoint& to,
+                     std::function<void(Result<std::unique_ptr<ByteStream>>)> done) override;
+
+ private:
+  asio::io_context& io_;
+};
+
+}  // namespace cineyma::real
