@@ -97,7 +97,7 @@ NS, RATE, BYTES = "ns", "rate", "bytes"
 ROWS = [
     ("spawn 1 actor", "spawn/n:1/real_time", "time_per_actor", NS,
      "spawn_single_noop_ns", "Rust figure also builds a system"),
-    ("spawn 1 actor + new system", "spawn_with_system/real_time", "time_per_actor", NS,
+    ("spawn 1 actor + new system", "spawn_with_system/iterations:200000/real_time", "time_per_actor", NS,
      "spawn_single_noop_ns", "original's spawn_single_noop shape"),
     ("spawn 100 (per actor)", "spawn/n:100/real_time", "time_per_actor", NS,
      "spawn_batch_100_ns_per_actor", ""),

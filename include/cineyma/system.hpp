@@ -139,6 +139,9 @@ Result<Addr<A>> ActorSystem::spawn_impl(A actor, std::size_t capacity,
   static_assert(std::is_move_constructible_v<A>, "cineyma: an actor must be movable");
   if (capacity == 0) return fail(Errc::invalid_argument);
   if (capacity > 0x7fffffffULL) return fail(Errc::invalid_argument);
+  // A stopping parent (e.g. spawning from its own stopped()) takes no children: they would
+  // outlive it.
+  if (parent && !parent->accepting_children()) return fail(Errc::actor_stopped);
   // The new cell starts with one reference, owned by its initial SCHEDULED state.
   auto* cell = new detail::Cell<A>(*this, env_, next_id(), capacity,
                                    detail::RefPtr<detail::CellBase>(parent), std::move(actor));

@@ -9,6 +9,14 @@
 // — our own code keeps it. Every file of src/asio includes Asio through here.
 #pragma once
 
+// Asio's configuration probes libstdc++'s macros (e.g. _GLIBCXX_HAVE_ALIGNED_ALLOC picks
+// aligned_alloc/free over operator new/delete for its handler memory). If a translation unit
+// includes Asio before any standard header, the probe sees nothing and that unit compiles
+// different inline allocation functions than the others: an ODR violation that pairs
+// aligned_alloc with operator delete (AddressSanitizer: alloc-dealloc-mismatch). A standard
+// header first makes every unit agree.
+#include <cstddef>
+
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wnull-dereference"

@@ -188,6 +188,12 @@ std::error_code map_transport_error(const std::error_code& ec) noexcept {
       ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor) {
     return make_error_code(Errc::disconnected);
   }
+  // Standalone Asio reports OS errors in its own "asio.system" category, which does not map
+  // them to std::errc conditions; the standard system category does, so that callers can
+  // write `ec == std::errc::connection_refused`.
+  if (ec.category() == asio::error::get_system_category()) {
+    return std::error_code(ec.value(), std::system_category());
+  }
   return ec;
 }
 

@@ -17,8 +17,9 @@
 //                                      would block, and nothing in the framework needs it)
 //   everything else (connection_refused, timed_out, host/network_unreachable,
 //   address_in_use, access_denied, no_descriptors, ...)
-//                                   -> the system error code unchanged
-//                                      (e.g. compare with std::errc::connection_refused)
+//                                   -> the OS's error number, in std::system_category()
+//                                      (so it compares equal to std::errc values, e.g.
+//                                      std::errc::connection_refused)
 //
 // Twin of the simulated network in sim/src/network.hpp.
 #pragma once

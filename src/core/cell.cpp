@@ -442,7 +442,7 @@ void CellBase::finish_stop() noexcept {
     }
   }
   destroy_instance();
-  timers_.clear();
+  cancel_instance_timers();  // including any that stopped() itself started
   failure_ = nullptr;
   phase_ = Phase::dead;
 

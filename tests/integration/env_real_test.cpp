@@ -117,6 +117,57 @@ TEST_CASE("real env: runnables posted from workers (fan-out and chains) each run
   CHECK(std::all_of(tasks.begin(), tasks.end(), [](const CountingTask& t) { return t.runs() == 1; }));
 }
 
+namespace {
+/// Half of an endless ping-pong: posts its partner until told to stop.
+class Bouncer final : public Runnable {
+ public:
+  void init(cineyma::Executor& ex, Bouncer& other, std::atomic<bool>& stop, BlockingEvent& stopped) {
+    ex_ = &ex;
+    other_ = &other;
+    stop_ = &stop;
+    stopped_ = &stopped;
+  }
+  void run() override {
+    if (stop_->load()) {
+      stopped_->set();
+      return;
+    }
+    ex_->post(*other_);
+  }
+
+ private:
+  cineyma::Executor* ex_ = nullptr;
+  Bouncer* other_ = nullptr;
+  std::atomic<bool>* stop_ = nullptr;
+  BlockingEvent* stopped_ = nullptr;
+};
+}  // namespace
+
+TEST_CASE("real env: an endless ping-pong on one worker does not starve other tasks") {
+  // One worker, so that nobody can steal: only the executor's own fairness can get the
+  // stopping task to run while the pair keeps re-posting each other.
+  Bouncer a;
+  Bouncer b;
+  std::atomic<bool> stop{false};
+  BlockingEvent stopped;
+  RealEnvironment env(options_with(1));
+  cineyma::Executor& ex = env.executor();
+  a.init(ex, b, stop, stopped);
+  b.init(ex, a, stop, stopped);
+
+  SECTION("a task queued on the worker behind the pair") {
+    ex.post([&] {
+      ex.post([&stop] { stop = true; });  // queued on this worker...
+      ex.post(a);                         // ...then the pair starts, right behind it
+    });
+  }
+  SECTION("a task posted from outside while the pair runs") {
+    ex.post(a);
+    ex.post([&stop] { stop = true; });
+  }
+  CHECK(wait(env, stopped));
+}
+
 TEST_CASE("real env: block_until with and without timeout") {
   RealEnvironment env(options_with(2));
 

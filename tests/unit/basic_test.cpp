@@ -295,6 +295,22 @@ RUNTIME_TEST_CASE("basic: send(Add) returns the handler's reply", "[basic]") {
   REQUIRE(r3.value() == 0);
 }
 
+RUNTIME_TEST_CASE("basic: many blocking send().get() round trips in a row all get their reply",
+                  "[basic]") {
+  // The blocking wait of the test thread and the reply on a worker thread race closely here;
+  // run under ThreadSanitizer this is where a use of the wait's event after it was
+  // destroyed shows up (see BlockingEvent::set and Request::get).
+  TestType rt;
+  auto calc = rt.system().spawn(Calculator{});
+  constexpr int kRounds = 10000;
+  int wrong = 0;
+  for (int i = 0; i < kRounds; ++i) {
+    auto r = calc.send(Add{i, 1}).get();
+    if (!r || r.value() != i + 1) ++wrong;
+  }
+  REQUIRE(wrong == 0);
+}
+
 // =================================================================================================
 // 3. send to a stopped actor
 

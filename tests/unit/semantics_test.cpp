@@ -532,7 +532,7 @@ class Requester : public Actor<Requester> {
 
 }  // namespace
 
-RUNTIME_TEST_CASE("semantics: stop() takes effect after the current message; the rest are dead "
+RUNTIME_TEST_CASE("semantics: stop() takes effect after the current message, the rest are dead "
                   "letters and pending requests fail",
                   "[semantics][stop]") {
   TestType rt;
@@ -1190,7 +1190,7 @@ RUNTIME_TEST_CASE("semantics: send with a deadline times out and the late reply 
   auto slow = sys.spawn(Slow{completed});
   Clock& clock = rt.env().clock();
   const TimePoint t0 = clock.now();
-  auto r = slow.send(SlowReq{200ms}, 50ms).get();
+  auto r = slow.send(SlowReq{1s}, 50ms).get();
   const Duration waited = clock.now() - t0;
   CHECK(r.is(Errc::timeout));
   if constexpr (TestType::is_sim) {

@@ -87,7 +87,7 @@ class [[nodiscard]] SendOp final : private PushWaiter {
     BlockingEvent ev;
     event_ = &ev;
     cell_->push_waiting(*this);
-    if (!ev.is_set()) block_on(cell_->env().executor(), ev);
+    if (!ev.is_set_settled()) block_on(cell_->env().executor(), ev);
     return result_;
   }
 
@@ -151,7 +151,8 @@ class [[nodiscard]] Request final : private PushWaiter {
     BlockingEvent ev;
     completion_->set_waker(Waker{nullptr, nullptr, &ev});
     launch();
-    if (!ev.is_set()) block_on(cell_->env().executor(), ev);  // set at once if never sent
+    // Set at once if never sent (then the environment may already be gone: don't touch it).
+    if (!ev.is_set_settled()) block_on(cell_->env().executor(), ev);
     if (!completion_->done()) {
       // Only possible under simulation (nothing left to run): report it as a timeout.
       completion_->complete_error(Errc::timeout, true);

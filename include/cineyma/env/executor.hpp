@@ -80,6 +80,12 @@ class BlockingEvent {
     cv_.notify_all();
   }
   bool is_set() const noexcept { return set_.load(std::memory_order_acquire); }
+  /// True when set *and* the setter is done with the event, so the caller may destroy it.
+  /// (A plain `is_set()` may be true while `set()` is still notifying.)
+  bool is_set_settled() noexcept {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return set_.load(std::memory_order_relaxed);
+  }
   std::mutex& mutex() noexcept { return mutex_; }
   std::condition_variable& cv() noexcept { return cv_; }
 
