@@ -26,7 +26,6 @@
 #include <map>
 #include <mutex>
 #include <string>
-#include <unordered_map>
 #include <utility>
 
 namespace cineyma::real {
@@ -63,7 +62,7 @@ class RealClock final : public Clock {
 
   std::mutex mutex_;
   std::map<Key, detail::UniqueFunction> queue_;            // guarded by mutex_
-  std::unordered_map<TimerId, TimePoint> deadline_of_;     // guarded; lookup only, never iterated
+  std::map<TimerId, TimePoint> deadline_of_;  // guarded; id -> deadline, to find the entry
   TimePoint armed_for_ = TimePoint::max();                 // guarded: what timer_ waits for
   bool rearm_posted_ = false;                              // guarded
   bool closed_ = false;                                    // guarded
