@@ -19,11 +19,14 @@
 
 #include <benchmark/benchmark.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -428,6 +431,74 @@ void BM_Ring(benchmark::State& state) {
   report_items(state, static_cast<double>(kHops), "time_per_hop");
 }
 
+// ---- machine calibration ---------------------------------------------------------------------
+
+/// Not a cineyma workload: the round-trip time of one cache line between two threads (one
+/// atomic ping-pong, both sides spinning). On a VM this is set by where the host runs the
+/// vCPUs (SMT siblings, cores, sockets) and it changes over time; every cross-thread figure
+/// above scales with it, so `run.sh` prints it next to the results as the machine's state.
+void BM_CalibPingPong(benchmark::State& state) {
+  constexpr int kRounds = 100'000;
+  constexpr int kIdle = 0, kPing = 1, kQuit = 2;
+  std::atomic<int> flag{kIdle};
+  std::thread partner([&flag] {
+    for (;;) {
+      int v;
+      while ((v = flag.load(std::memory_order_acquire)) == kIdle) backoff(0);
+      if (v == kQuit) return;
+      flag.store(kIdle, std::memory_order_release);
+    }
+  });
+  for (auto _ : state) {
+    for (int i = 0; i < kRounds; ++i) {
+      flag.store(kPing, std::memory_order_release);
+      while (flag.load(std::memory_order_acquire) != kIdle) backoff(0);
+    }
+  }
+  flag.store(kQuit, std::memory_order_release);
+  partner.join();
+  report_items(state, kRounds, "time_per_round_trip");
+}
+
+/// Not a cineyma workload: one thread allocates 48-byte blocks and hands them through a ring
+/// to another that frees them — the allocation pattern of every cross-thread message (the
+/// sender allocates the envelope, a worker frees it). Shows what the allocator alone costs
+/// per message on this machine right now.
+void BM_CalibCrossThreadMalloc(benchmark::State& state) {
+  constexpr int kBlocks = 1'000'000;
+  constexpr std::size_t kRing = 1024;
+  std::vector<std::atomic<void*>> ring(kRing);
+  for (auto& slot : ring) slot.store(nullptr, std::memory_order_relaxed);
+  std::atomic<bool> quit{false};
+  std::thread consumer([&] {
+    for (std::size_t i = 0;; ++i) {
+      auto& slot = ring[i % kRing];
+      void* p;
+      while ((p = slot.load(std::memory_order_acquire)) == nullptr) {
+        if (quit.load(std::memory_order_acquire)) return;
+        backoff(0);
+      }
+      slot.store(nullptr, std::memory_order_relaxed);
+      std::free(p);
+    }
+  });
+  std::size_t next = 0;
+  for (auto _ : state) {
+    for (int i = 0; i < kBlocks; ++i, ++next) {
+      auto& slot = ring[next % kRing];
+      while (slot.load(std::memory_order_acquire) != nullptr) backoff(0);
+      slot.store(std::malloc(48), std::memory_order_release);
+    }
+  }
+  // Let the consumer drain the ring before it may quit.
+  for (auto& slot : ring) {
+    while (slot.load(std::memory_order_acquire) != nullptr) backoff(0);
+  }
+  quit.store(true, std::memory_order_release);
+  consumer.join();
+  report_items(state, kBlocks, "time_per_block");
+}
+
 }  // namespace
 
 // Registration. Every benchmark reports wall-clock time.
@@ -451,6 +522,10 @@ BENCHMARK(BM_RequestResponseCrossThread)->Name("rr_cross_thread")->UseRealTime()
 BENCHMARK(BM_RequestResponse100InFlight)->Name("rr_100_in_flight")->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Ring)->Name("ring_1000x1M_hops")->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_CalibPingPong)->Name("calib_cache_line_round_trip")->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_CalibCrossThreadMalloc)->Name("calib_cross_thread_malloc_free")->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);

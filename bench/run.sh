@@ -209,6 +209,18 @@ if mem:
     table.append((label, f"{rss:.0f} B RSS" if ok else "ERROR", "—", "—", "",
                   f"heap {heap:.0f} B, sizeof cell {mem[0]['sizeof_cell']} B", None))
 
+calib = [(medians.get("calib_cache_line_round_trip/real_time"), "time_per_round_trip",
+          "cache-line round trip between two threads"),
+         (medians.get("calib_cross_thread_malloc_free/real_time"), "time_per_block",
+          "malloc on one thread + free on another, per block")]
+calib = [(m[key] * 1e9, what) for m, key, what in calib if m and "error" not in m]
+if calib:
+    print()
+    print("machine state (not cineyma; every cross-thread figure scales with these, and on a VM")
+    print("they depend on where the host runs the vCPUs, which can change between runs):")
+    for ns, what in calib:
+        print(f"  {what}: {ns:.0f} ns")
+
 headers = ("workload", "cineyma median", "original Rust", "ratio", "cv", "note")
 rows = [r[:6] for r in table]
 widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)

@@ -22,7 +22,6 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -128,8 +127,11 @@ class ActorSystem {
   std::atomic<std::size_t> live_{0};
   std::atomic<std::uint64_t> dead_letters_{0};
   std::atomic<bool> shutting_down_{false};
-  mutable std::mutex mutex_;  // guards top_level_ and admission vs shutdown
-  std::map<ActorId, detail::RefPtr<detail::CellBase>> top_level_;
+  mutable std::mutex mutex_;  // guards the top-level list and admission vs shutdown
+  // Intrusive list of live top-level actors, in spawn order (no allocation per spawn); each
+  // link holds a reference, dropped when the actor dies.
+  detail::CellBase* top_head_ = nullptr;
+  detail::CellBase* top_tail_ = nullptr;
   BlockingEvent all_stopped_;
 };
 

@@ -37,6 +37,12 @@ namespace {
 constexpr std::chrono::nanoseconds kSpin{std::chrono::microseconds{CINEYMA_EXECUTOR_SPIN_US}};
 constexpr std::uint32_t kPauseRounds = CINEYMA_EXECUTOR_PAUSE_ROUNDS;
 
+// How long a thread blocked in block_until() polls before it parks (see there).
+#ifndef CINEYMA_BLOCK_SPIN_US
+#define CINEYMA_BLOCK_SPIN_US 50
+#endif
+constexpr std::chrono::nanoseconds kBlockSpin{std::chrono::microseconds{CINEYMA_BLOCK_SPIN_US}};
+
 // How many times in a row a worker may run its LIFO slot before demoting it to the back of
 // its queue. Without a bound, two actors that keep messaging each other would hold a worker
 // forever while the tasks behind them wait (tokio uses 3; a little more keeps the fast path
@@ -488,6 +494,15 @@ bool RealExecutor::block_until(BlockingEvent& ev, std::optional<std::chrono::nan
   CINEYMA_ASSERT_MSG(!in_executor_thread(),
                      "block_until() called from a task of this executor: it would deadlock "
                      "(the worker it blocks may be the one that must set the event)");
+  // A blocked requester usually waits a few microseconds (one hop to a worker and back).
+  // Parking on the condition variable costs a futex wake on each side, several microseconds
+  // on a VM, so first poll briefly, yielding the CPU between polls: on 2 vCPUs the worker
+  // that must run the request often needs this very CPU (see kPauseRounds above).
+  const auto spin_until = std::chrono::steady_clock::now() + kBlockSpin;
+  while (!ev.is_set() && std::chrono::steady_clock::now() < spin_until) {
+    for (std::uint32_t i = 0; i < kPauseRounds && !ev.is_set(); ++i) cpu_relax();
+    std::this_thread::yield();
+  }
   std::unique_lock<std::mutex> lock(ev.mutex());
   if (!timeout) {
     ev.cv().wait(lock, [&ev] { return ev.is_set(); });

@@ -94,7 +94,7 @@ void CellBase::start() noexcept { env_.executor().post(*this); }
 void CellBase::mark_stillborn() noexcept {
   state_.store(kScheduled | kClosed | kDead, std::memory_order_release);
   {
-    std::lock_guard<std::mutex> lock(watch_mutex_);
+    std::lock_guard<std::mutex> lock(slow_mutex_);
     watch_closed_ = true;
   }
   final_reason_ = StopReason::shutdown;
@@ -135,7 +135,7 @@ Result<void> CellBase::try_push(Envelope* e) noexcept {
 }
 
 void CellBase::push_waiting(PushWaiter& w) noexcept {
-  std::lock_guard<std::mutex> lock(waiters_mutex_);
+  std::lock_guard<std::mutex> lock(slow_mutex_);
   // Announce the waiter before looking at the count: a consumer that frees a slot after our
   // look is then guaranteed to see the waiter and serve it (Dekker-style, all seq_cst).
   n_push_waiters_.fetch_add(1, std::memory_order_seq_cst);
@@ -157,7 +157,7 @@ void CellBase::push_waiting(PushWaiter& w) noexcept {
 }
 
 bool CellBase::cancel_push_wait(PushWaiter& w) noexcept {
-  std::lock_guard<std::mutex> lock(waiters_mutex_);
+  std::lock_guard<std::mutex> lock(slow_mutex_);
   PushWaiter* prev = nullptr;
   for (PushWaiter* it = waiters_head_; it != nullptr; prev = it, it = it->next_waiter_) {
     if (it != &w) continue;
@@ -171,7 +171,7 @@ bool CellBase::cancel_push_wait(PushWaiter& w) noexcept {
 
 void CellBase::serve_push_waiters() noexcept {
   if (n_push_waiters_.load(std::memory_order_seq_cst) == 0) return;
-  std::lock_guard<std::mutex> lock(waiters_mutex_);
+  std::lock_guard<std::mutex> lock(slow_mutex_);
   while (PushWaiter* w = waiters_head_) {
     Result<void> r = try_push(w->envelope);
     if (!r && r.is(Errc::mailbox_full)) break;  // a try_send took the slot first
@@ -184,7 +184,7 @@ void CellBase::serve_push_waiters() noexcept {
 
 void CellBase::push_system(const SysMsg& m) noexcept {
   {
-    std::lock_guard<std::mutex> lock(sys_mutex_);
+    std::lock_guard<std::mutex> lock(slow_mutex_);
     if (state_.load(std::memory_order_acquire) & kDead) return;
     // Deduplicate: one pending stop, one pending Terminated per dead actor.
     for (const SysMsg& q : sys_queue_) {
@@ -206,7 +206,7 @@ void CellBase::push_system(const SysMsg& m) noexcept {
 void CellBase::add_watcher(CellBase& watcher) noexcept {
   StopReason reason;
   {
-    std::lock_guard<std::mutex> lock(watch_mutex_);
+    std::lock_guard<std::mutex> lock(slow_mutex_);
     if (!watch_closed_) {
       // Prune watchers that died meanwhile, so long-lived actors don't accumulate them.
       std::erase_if(watchers_, [](const RefPtr<CellBase>& w) { return w->is_dead(); });
@@ -223,7 +223,7 @@ void CellBase::add_watcher(CellBase& watcher) noexcept {
 }
 
 void CellBase::remove_watcher(CellBase& watcher) noexcept {
-  std::lock_guard<std::mutex> lock(watch_mutex_);
+  std::lock_guard<std::mutex> lock(slow_mutex_);
   std::erase_if(watchers_, [&](const RefPtr<CellBase>& w) { return w.get() == &watcher; });
 }
 
@@ -357,9 +357,9 @@ void CellBase::finish_run() noexcept {
 void CellBase::process_system_queue() noexcept {
   if (!(state_.load(std::memory_order_acquire) & kSys)) return;
   state_.fetch_and(~kSys, std::memory_order_acq_rel);
-  std::deque<SysMsg> batch;
+  std::vector<SysMsg> batch;
   {
-    std::lock_guard<std::mutex> lock(sys_mutex_);
+    std::lock_guard<std::mutex> lock(slow_mutex_);
     batch.swap(sys_queue_);
   }
   for (const SysMsg& m : batch) {
@@ -407,7 +407,7 @@ void CellBase::begin_stop(StopReason reason) noexcept {
 void CellBase::close_mailbox() noexcept {
   state_.fetch_or(kClosed, std::memory_order_seq_cst);
   {
-    std::lock_guard<std::mutex> lock(waiters_mutex_);
+    std::lock_guard<std::mutex> lock(slow_mutex_);
     while (PushWaiter* w = waiters_head_) {
       waiters_head_ = w->next_waiter_;
       n_push_waiters_.fetch_sub(1, std::memory_order_seq_cst);
@@ -448,12 +448,12 @@ void CellBase::finish_stop() noexcept {
 
   std::vector<RefPtr<CellBase>> watchers;
   {
-    std::lock_guard<std::mutex> lock(watch_mutex_);
+    std::lock_guard<std::mutex> lock(slow_mutex_);
     watch_closed_ = true;
     watchers.swap(watchers_);
   }
   {
-    std::lock_guard<std::mutex> lock(sys_mutex_);
+    std::lock_guard<std::mutex> lock(slow_mutex_);
     state_.fetch_or(kDead, std::memory_order_acq_rel);
     sys_queue_.clear();
   }

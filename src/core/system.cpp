@@ -26,7 +26,12 @@ bool ActorSystem::admit(detail::CellBase& cell, bool top_level) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (shutting_down_.load(std::memory_order_seq_cst)) return false;
   live_.fetch_add(1, std::memory_order_seq_cst);
-  if (top_level) top_level_.emplace(cell.id(), detail::RefPtr<detail::CellBase>(&cell));
+  if (top_level) {
+    cell.add_ref();  // owned by the list
+    cell.prev_top_ = top_tail_;
+    (top_tail_ ? top_tail_->next_top_ : top_head_) = &cell;
+    top_tail_ = &cell;
+  }
   return true;
 }
 
@@ -35,8 +40,7 @@ void ActorSystem::request_shutdown() noexcept {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (shutting_down_.exchange(true, std::memory_order_seq_cst)) return;
-    tops.reserve(top_level_.size());
-    for (auto& [id, cell] : top_level_) tops.push_back(cell);
+    for (detail::CellBase* c = top_head_; c != nullptr; c = c->next_top_) tops.emplace_back(c);
   }
   detail::log(env_, spdlog::level::debug, "shutdown: stopping {} top-level actors", tops.size());
   // Each top-level actor stops its children first, so the tree unwinds bottom-up.
@@ -58,10 +62,17 @@ void ActorSystem::note_dead_letter(const char*) noexcept {
 
 void ActorSystem::on_cell_dead(detail::CellBase& cell) noexcept {
   registry_.remove_dead(cell);
+  bool was_listed = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    top_level_.erase(cell.id());
+    if (cell.prev_top_ != nullptr || top_head_ == &cell) {
+      (cell.prev_top_ ? cell.prev_top_->next_top_ : top_head_) = cell.next_top_;
+      (cell.next_top_ ? cell.next_top_->prev_top_ : top_tail_) = cell.prev_top_;
+      cell.prev_top_ = cell.next_top_ = nullptr;
+      was_listed = true;
+    }
   }
+  if (was_listed) cell.release();  // the list's reference; the caller still holds one
   // seq_cst pairs with request_shutdown(): either it sees live_ == 0, or we see the flag.
   if (live_.fetch_sub(1, std::memory_order_seq_cst) == 1 &&
       shutting_down_.load(std::memory_order_seq_cst)) {

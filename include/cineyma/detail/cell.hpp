@@ -32,7 +32,6 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <exception>
 #include <map>
 #include <mutex>
@@ -282,19 +281,22 @@ class CellBase : public Runnable {
   std::uint64_t timer_seq_ = 0;
   std::size_t timer_prune_at_ = 16;
 
-  // Slow paths, each under its own lock.
-  std::mutex waiters_mutex_;
+  // Slow paths (push waiters, system queue, watchers) share one lock: they are rare, and one
+  // mutex instead of three keeps an idle actor small. Never held while calling into another
+  // cell's lock.
+  std::mutex slow_mutex_;
   PushWaiter* waiters_head_ = nullptr;
   PushWaiter* waiters_tail_ = nullptr;
-
-  std::mutex sys_mutex_;
-  std::deque<SysMsg> sys_queue_;
-
-  std::mutex watch_mutex_;
+  std::vector<SysMsg> sys_queue_;  // a vector: no allocation until the first system message
   std::vector<RefPtr<CellBase>> watchers_;
   bool watch_closed_ = false;
 
   std::vector<std::string> names_;  // guarded by the registry mutex
+
+ public:
+  /// Runtime use: the system's intrusive list of top-level actors (guarded by its mutex).
+  CellBase* prev_top_ = nullptr;
+  CellBase* next_top_ = nullptr;
 };
 
 /// RAII: marks which cell runs on this thread (for `CellBase::current()`).
