@@ -220,6 +220,11 @@ if calib:
     print("they depend on where the host runs the vCPUs, which can change between runs):")
     for ns, what in calib:
         print(f"  {what}: {ns:.0f} ns")
+    if any(ns > 1000 for ns, what in calib if what.startswith("cache-line")):
+        print("  WARNING: a cache-line round trip above 1 µs means both threads shared one vCPU:")
+        print("  something else was running. Cross-thread figures then look much better than on")
+        print("  2 free vCPUs (no cache lines move between cores) and are NOT comparable with the")
+        print("  Rust figures, which were measured on an idle machine. Rerun when it is idle.")
 
 headers = ("workload", "cineyma median", "original Rust", "ratio", "cv", "note")
 rows = [r[:6] for r in table]

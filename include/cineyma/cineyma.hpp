@@ -12,6 +12,7 @@
 #include <cineyma/recipient.hpp>
 #include <cineyma/registry.hpp>
 #include <cineyma/result.hpp>
+#include <cineyma/supervision.hpp>
 #include <cineyma/system.hpp>
 #include <cineyma/task.hpp>
 #include <cineyma/timer.hpp>

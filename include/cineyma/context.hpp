@@ -11,10 +11,13 @@
 #include <cineyma/detail/send_ops.hpp>
 #include <cineyma/env/environment.hpp>
 #include <cineyma/result.hpp>
+#include <cineyma/supervision.hpp>
 #include <cineyma/timer.hpp>
 
 #include <coroutine>
+#include <concepts>
 #include <cstddef>
+#include <type_traits>
 
 namespace cineyma {
 
@@ -71,6 +74,17 @@ class Context {
   /// Same with a custom capacity; capacity 0 fails with `invalid_argument`.
   template <typename C>
   Result<Addr<C>> spawn_child_with_capacity(C child, std::size_t capacity);
+
+  /// Spawns a supervised child built by `factory` (called now, and again for each restart).
+  /// See supervision.hpp for the strategies.
+  template <typename F>
+    requires std::invocable<F&>
+  Addr<std::invoke_result_t<F&>> spawn_child_with_strategy(F factory, SupervisorStrategy strategy);
+  /// Same with a custom capacity; capacity 0 fails with `invalid_argument`.
+  template <typename F>
+    requires std::invocable<F&>
+  Result<Addr<std::invoke_result_t<F&>>> spawn_child_with_strategy_and_capacity(
+      F factory, SupervisorStrategy strategy, std::size_t capacity);
 
   /// Delivers `msg` to this actor once, after `delay`. Waits for mailbox space if full.
   template <typename M>

@@ -17,11 +17,13 @@
 #include <cineyma/recipient.hpp>
 #include <cineyma/registry.hpp>
 #include <cineyma/result.hpp>
+#include <cineyma/supervision.hpp>
 
 #include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -109,7 +111,9 @@ class ActorSystem {
   // --- runtime use --------------------------------------------------------------------
   /// Spawns with an optional parent (whose thread must be the caller's).
   template <typename A>
-  Result<Addr<A>> spawn_impl(A actor, std::size_t capacity, detail::CellBase* parent);
+  Result<Addr<A>> spawn_impl(A actor, std::size_t capacity, detail::CellBase* parent,
+                             const SupervisorStrategy& strategy = SupervisorStrategy::stop(),
+                             std::function<A()> factory = {});
   void note_dead_letter(const char* type_name) noexcept;
   void on_cell_dead(detail::CellBase& cell) noexcept;
 
@@ -136,8 +140,9 @@ class ActorSystem {
 };
 
 template <typename A>
-Result<Addr<A>> ActorSystem::spawn_impl(A actor, std::size_t capacity,
-                                        detail::CellBase* parent) {
+Result<Addr<A>> ActorSystem::spawn_impl(A actor, std::size_t capacity, detail::CellBase* parent,
+                                        const SupervisorStrategy& strategy,
+                                        std::function<A()> factory) {
   static_assert(std::is_move_constructible_v<A>, "cineyma: an actor must be movable");
   if (capacity == 0) return fail(Errc::invalid_argument);
   if (capacity > 0x7fffffffULL) return fail(Errc::invalid_argument);
@@ -146,7 +151,9 @@ Result<Addr<A>> ActorSystem::spawn_impl(A actor, std::size_t capacity,
   if (parent && !parent->accepting_children()) return fail(Errc::actor_stopped);
   // The new cell starts with one reference, owned by its initial SCHEDULED state.
   auto* cell = new detail::Cell<A>(*this, env_, next_id(), capacity,
-                                   detail::RefPtr<detail::CellBase>(parent), std::move(actor));
+                                   detail::RefPtr<detail::CellBase>(parent), std::move(actor),
+                                   std::move(factory));
+  cell->set_strategy(strategy);
   detail::RefPtr<detail::CellBase> ref(cell);
   if (!admit(*cell, parent == nullptr)) {
     cell->mark_stillborn();
@@ -168,6 +175,29 @@ template <typename A>
 template <typename C>
 Result<Addr<C>> Context<A>::spawn_child_with_capacity(C child, std::size_t capacity) {
   return system().spawn_impl(std::move(child), capacity, &cell_);
+}
+
+template <typename A>
+template <typename F>
+  requires std::invocable<F&>
+Result<Addr<std::invoke_result_t<F&>>> Context<A>::spawn_child_with_strategy_and_capacity(
+    F factory, SupervisorStrategy strategy, std::size_t capacity) {
+  using C = std::invoke_result_t<F&>;
+  static_assert(std::is_copy_constructible_v<F>,
+                "cineyma: a child factory must be copyable (it is kept for restarts)");
+  C first = factory();  // a throwing factory fails the caller's handler (supervised there)
+  return system().spawn_impl(std::move(first), capacity, &cell_, strategy,
+                             std::function<C()>(std::move(factory)));
+}
+
+template <typename A>
+template <typename F>
+  requires std::invocable<F&>
+Addr<std::invoke_result_t<F&>> Context<A>::spawn_child_with_strategy(F factory,
+                                                                     SupervisorStrategy strategy) {
+  auto r = spawn_child_with_strategy_and_capacity(std::move(factory), strategy,
+                                                  detail::kDefaultCapacity);
+  return r ? std::move(*r) : Addr<std::invoke_result_t<F&>>();
 }
 
 }  // namespace cineyma

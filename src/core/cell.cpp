@@ -9,6 +9,8 @@
 
 #include <algorithm>
 #include <exception>
+#include <stdexcept>
+#include <string>
 #include <thread>
 #include <typeinfo>
 
@@ -266,10 +268,91 @@ void CellBase::report_failure(std::exception_ptr ep, const char* where) noexcept
 }
 
 void CellBase::handle_failure(std::exception_ptr ep) noexcept {
+  const bool escalated = std::exchange(failure_escalated_, false);
   log(env_, spdlog::level::warn, "actor#{} ({}) failed in {}: {}", id_.value, actor_type_name(),
       failure_where_, describe(ep));
-  // Supervision strategies arrive with the supervision work; every actor stops for now.
-  if (phase_ == Phase::running || phase_ == Phase::created) begin_stop(StopReason::failed);
+  if (phase_ != Phase::running) return;  // already restarting or stopping
+  if (!parent_) {
+    // A top-level actor has no supervisor: it stops. An escalation that reaches the root
+    // stops the root with reason `escalated` and goes no further.
+    begin_stop(escalated ? StopReason::escalated : StopReason::failed);
+    return;
+  }
+  switch (strategy_.directive()) {
+    case SupervisorStrategy::Directive::stop:
+      begin_stop(StopReason::failed);
+      return;
+    case SupervisorStrategy::Directive::escalate:
+      begin_stop(StopReason::escalated);  // the parent fails when it learns of this death
+      return;
+    case SupervisorStrategy::Directive::restart:
+      if (restarts_.allow(env_.clock().now(), strategy_.max_restarts(), strategy_.within())) {
+        begin_restart();
+      } else {
+        begin_stop(StopReason::restart_limit);
+      }
+      return;
+  }
+}
+
+void CellBase::begin_restart() noexcept {
+  phase_ = Phase::restarting;
+  cancel_instance_timers();
+  // The old instance's children go first, as when stopping; the mailbox stays open.
+  for (auto& [cid, child] : children_) child->request_stop(StopReason::shutdown);
+  if (children_.empty()) continue_restart();
+}
+
+void CellBase::continue_restart() noexcept {
+  try {
+    on_stopped();
+  } catch (...) {
+    log(env_, spdlog::level::warn, "actor#{} ({}) failed in stopped() while restarting: {}",
+        id_.value, actor_type_name(), describe(std::current_exception()));
+  }
+  destroy_instance();
+  if (!strategy_.has_backoff()) {
+    recreate();
+    return;
+  }
+  // Capped exponential backoff over the restarts in the window, jittered into
+  // [delay/2, delay] by the environment's PRNG (seeded under simulation).
+  const std::size_t n = std::max<std::size_t>(restarts_.recent(), 1);
+  Duration delay = strategy_.backoff_min();
+  for (std::size_t i = 1; i < n && delay < strategy_.backoff_max(); ++i) delay *= 2;
+  delay = std::min(delay, strategy_.backoff_max());
+  const auto half = static_cast<std::uint64_t>(delay.count() / 2);
+  delay = Duration(static_cast<Duration::rep>(half + env_.random().below(half + 1)));
+  awaiting_backoff_ = true;
+  RefPtr<CellBase> self(this);
+  env_.clock().schedule_after(delay, [self]() {
+    self->push_system(SysMsg{SysMsg::Kind::restart_now, StopReason::normal, {}});
+  });
+}
+
+void CellBase::recreate() noexcept {
+  awaiting_backoff_ = false;
+  phase_ = Phase::running;
+  if (stop_requested_) {  // stopped while restarting: no new instance
+    begin_stop(stop_reason_);
+    return;
+  }
+  bool built = false;
+  try {
+    built = recreate_instance();
+  } catch (...) {
+    // The factory is user code: its failure is this actor's failure, supervised again
+    // (the restart window bounds the retries).
+    failure_where_ = "factory";
+    handle_failure(std::current_exception());
+    return;
+  }
+  if (!built) {
+    begin_stop(StopReason::failed);
+    return;
+  }
+  log(env_, spdlog::level::info, "actor#{} ({}) restarted", id_.value, actor_type_name());
+  start_instance();  // a failure in started() is applied by the run loop (after_handler)
 }
 
 void CellBase::after_handler() noexcept {
@@ -372,6 +455,13 @@ void CellBase::handle_sys(const SysMsg& m) noexcept {
   switch (m.kind) {
     case SysMsg::Kind::stop:
       if (phase_ == Phase::running) stop_after_current(m.reason);
+      if (phase_ == Phase::restarting) {
+        stop_after_current(m.reason);
+        if (awaiting_backoff_) recreate();  // recreate() sees the stop and stops instead
+      }
+      return;
+    case SysMsg::Kind::restart_now:
+      if (phase_ == Phase::restarting && awaiting_backoff_) recreate();
       return;
     case SysMsg::Kind::terminated: {
       const bool was_child = children_.erase(m.id) > 0;
@@ -383,7 +473,20 @@ void CellBase::handle_sys(const SysMsg& m) noexcept {
         }
         after_handler();
       }
-      if (was_child && phase_ == Phase::stopping && children_.empty()) finish_stop();
+      if (was_child && m.reason == StopReason::escalated && phase_ == Phase::running) {
+        // A child escalated: this actor fails as if it had thrown.
+        if (!failure_) {
+          failure_ = std::make_exception_ptr(
+              std::runtime_error("child actor#" + std::to_string(m.id.value) + " escalated"));
+          failure_where_ = "child escalation";
+          failure_escalated_ = true;
+        }
+        after_handler();
+      }
+      if (was_child && children_.empty()) {
+        if (phase_ == Phase::stopping) finish_stop();
+        if (phase_ == Phase::restarting && !awaiting_backoff_) continue_restart();
+      }
       return;
     }
   }

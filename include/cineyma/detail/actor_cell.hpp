@@ -10,6 +10,7 @@
 #include <cineyma/timer.hpp>
 
 #include <exception>
+#include <functional>
 #include <optional>
 #include <type_traits>
 #include <typeinfo>
@@ -21,10 +22,11 @@ template <typename A>
 class Cell final : public CellBase {
  public:
   Cell(ActorSystem& system, Environment& env, ActorId id, std::size_t capacity,
-       RefPtr<CellBase> parent, A&& actor)
+       RefPtr<CellBase> parent, A&& actor, std::function<A()> factory)
       : CellBase(system, env, id, capacity, std::move(parent)),
         actor_(std::in_place, std::move(actor)),
-        ctx_(*this) {}
+        ctx_(*this),
+        factory_(std::move(factory)) {}
 
   A& actor() noexcept { return *actor_; }
   Context<A>& context() noexcept { return ctx_; }
@@ -44,11 +46,17 @@ class Cell final : public CellBase {
   }
   bool handles_terminated() const noexcept override { return Handles<A, Terminated>; }
   void destroy_instance() noexcept override { actor_.reset(); }
+  bool recreate_instance() override {
+    if (!factory_) return false;
+    actor_.emplace(factory_());
+    return true;
+  }
   const char* actor_type_name() const noexcept override { return typeid(A).name(); }
 
  private:
   std::optional<A> actor_;
   Context<A> ctx_;
+  std::function<A()> factory_;  // empty unless spawned with a restartable strategy
 };
 
 /// Finishes an async handler (runs where the coroutine completed).

@@ -27,6 +27,7 @@
 #include <cineyma/error.hpp>
 #include <cineyma/message.hpp>
 #include <cineyma/result.hpp>
+#include <cineyma/supervision.hpp>
 #include <cineyma/detail/ref.hpp>
 
 #include <atomic>
@@ -110,7 +111,7 @@ class PushWaiter {
 
 /// A system message (see file comment).
 struct SysMsg {
-  enum class Kind : unsigned char { stop, terminated } kind;
+  enum class Kind : unsigned char { stop, terminated, restart_now } kind;
   StopReason reason = StopReason::normal;
   ActorId id{};  // for `terminated`: who died
 };
@@ -191,6 +192,8 @@ class CellBase : public Runnable {
   void stop_after_current(StopReason reason) noexcept;
   /// A handler (or hook) threw; supervision decides. `where` names the callback.
   void report_failure(std::exception_ptr ep, const char* where) noexcept;
+  /// True while a live instance exists and handles messages (cell thread).
+  bool is_running() const noexcept { return phase_ == Phase::running; }
   /// An async handler started; the mailbox stays blocked until `end_async`.
   void begin_async() noexcept { async_state_.store(kAsyncActive, std::memory_order_relaxed); }
   /// The async handler finished (any executor thread, or inline in its dispatch).
@@ -208,6 +211,8 @@ class CellBase : public Runnable {
 
   /// Runtime use: posts the very first run of a new cell (state starts SCHEDULED).
   void start() noexcept;
+  /// Runtime use, before `start()`: how this child is supervised.
+  void set_strategy(const SupervisorStrategy& s) noexcept { strategy_ = s; }
   /// Runtime use: marks a cell that must never run (spawned after shutdown) as dead.
   void mark_stillborn() noexcept;
 
@@ -226,6 +231,9 @@ class CellBase : public Runnable {
   virtual void on_terminated(const Terminated& t) = 0;
   virtual bool handles_terminated() const noexcept = 0;
   virtual void destroy_instance() noexcept = 0;
+  /// Builds a fresh instance from the factory (restart). Throws what the factory throws.
+  /// False when the actor has no factory (it cannot be restarted).
+  virtual bool recreate_instance() = 0;
   virtual const char* actor_type_name() const noexcept = 0;
 
  private:
@@ -235,7 +243,9 @@ class CellBase : public Runnable {
   static constexpr std::uint64_t kSys = 1ULL << 34;
   static constexpr std::uint64_t kDead = 1ULL << 35;
 
-  enum class Phase : unsigned char { created, running, stopping, dead };
+  // restarting: a supervised restart is in progress (old instance's children stopping, or
+  // waiting for the backoff); the mailbox stays open and keeps its messages.
+  enum class Phase : unsigned char { created, running, restarting, stopping, dead };
 
   static constexpr int kAsyncIdle = 0, kAsyncActive = 1, kAsyncParked = 2;
 
@@ -246,6 +256,11 @@ class CellBase : public Runnable {
   /// After a handler: applies a recorded failure or stop request.
   void after_handler() noexcept;
   void handle_failure(std::exception_ptr ep) noexcept;
+  /// Supervised restart, in steps: stop the old instance's children, run its stopped(),
+  /// wait for the backoff, build and start the new instance.
+  void begin_restart() noexcept;
+  void continue_restart() noexcept;
+  void recreate() noexcept;
   void start_instance() noexcept;
   void process_system_queue() noexcept;
   void handle_sys(const SysMsg& m) noexcept;
@@ -273,6 +288,10 @@ class CellBase : public Runnable {
   bool stop_requested_ = false;
   std::exception_ptr failure_;
   const char* failure_where_ = "";
+  bool failure_escalated_ = false;  // the failure is a child's escalation
+  SupervisorStrategy strategy_ = SupervisorStrategy::stop();
+  RestartWindow restarts_;
+  bool awaiting_backoff_ = false;
   StopReason stop_reason_ = StopReason::normal;
   StopReason final_reason_ = StopReason::normal;
   RefPtr<CellBase> parent_;
