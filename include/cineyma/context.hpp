@@ -86,6 +86,9 @@ class Context {
   Result<Addr<std::invoke_result_t<F&>>> spawn_child_with_strategy_and_capacity(
       F factory, SupervisorStrategy strategy, std::size_t capacity);
 
+  /// How this actor's children restart together (default one_for_one; supervision.hpp).
+  void set_restart_group(RestartGroup group) noexcept { cell_.set_restart_group(group); }
+
   /// Delivers `msg` to this actor once, after `delay`. Waits for mailbox space if full.
   template <typename M>
     requires Handles<A, M>

@@ -25,6 +25,15 @@
 
 namespace cineyma {
 
+/// Which of a parent's children restart together (OTP's supervisor strategies), set by the
+/// parent with `ctx.set_restart_group(...)`:
+///   one_for_one   only the failing child restarts (the default)
+///   one_for_all   when a child restarts, its restartable siblings restart too
+///   rest_for_one  ... and so do the restartable siblings spawned after it
+/// Siblings restarted this way run stopped()/started() like any restart but do not use up
+/// their own restart window.
+enum class RestartGroup : unsigned char { one_for_one, one_for_all, rest_for_one };
+
 class SupervisorStrategy {
  public:
   enum class Directive : unsigned char { stop, restart, escalate };

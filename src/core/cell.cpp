@@ -287,7 +287,7 @@ void CellBase::handle_failure(std::exception_ptr ep) noexcept {
       return;
     case SupervisorStrategy::Directive::restart:
       if (restarts_.allow(env_.clock().now(), strategy_.max_restarts(), strategy_.within())) {
-        begin_restart();
+        begin_restart(true);
       } else {
         begin_stop(StopReason::restart_limit);
       }
@@ -295,8 +295,13 @@ void CellBase::handle_failure(std::exception_ptr ep) noexcept {
   }
 }
 
-void CellBase::begin_restart() noexcept {
+void CellBase::begin_restart(bool counted) noexcept {
   phase_ = Phase::restarting;
+  // Restart groups: the parent restarts the siblings. Only for a restart of our own (a
+  // restart the parent requested must not bounce back to it).
+  if (counted && parent_) {
+    parent_->push_system(SysMsg{SysMsg::Kind::child_restarting, StopReason::normal, id_});
+  }
   cancel_instance_timers();
   // The old instance's children go first, as when stopping; the mailbox stays open.
   for (auto& [cid, child] : children_) child->request_stop(StopReason::shutdown);
@@ -462,6 +467,23 @@ void CellBase::handle_sys(const SysMsg& m) noexcept {
       return;
     case SysMsg::Kind::restart_now:
       if (phase_ == Phase::restarting && awaiting_backoff_) recreate();
+      return;
+    case SysMsg::Kind::child_restarting:
+      if (group_ == RestartGroup::one_for_one) return;
+      // Children are keyed by id, and ids grow with spawn order: "the rest" is id > m.id.
+      for (auto& [cid, child] : children_) {
+        if (cid == m.id) continue;
+        if (group_ == RestartGroup::one_for_all || cid > m.id) {
+          child->push_system(SysMsg{SysMsg::Kind::restart_request, StopReason::normal, {}});
+        }
+      }
+      return;
+    case SysMsg::Kind::restart_request:
+      if (phase_ == Phase::running && can_restart()) {
+        log(env_, spdlog::level::info, "actor#{} ({}) restarts with a sibling", id_.value,
+            actor_type_name());
+        begin_restart(false);
+      }
       return;
     case SysMsg::Kind::terminated: {
       const bool was_child = children_.erase(m.id) > 0;

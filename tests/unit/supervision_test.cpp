@@ -270,3 +270,68 @@ RUNTIME_TEST_CASE("supervision: an escalation reaching a top-level actor stops i
   CHECK_FALSE(mid.is_alive());
   CHECK(mid_starts->load() == 1);
 }
+
+namespace {
+struct SpawnThree {
+  SupervisorStrategy strategy;
+  using reply = std::vector<Addr<Worker>>;
+};
+/// Spawns three restartable workers, each with its own start counter.
+class GroupParent : public Actor<GroupParent> {
+ public:
+  GroupParent(cineyma::RestartGroup group, std::vector<Counter> starts)
+      : group_(group), starts_(std::move(starts)) {}
+  void started(Context& ctx) { ctx.set_restart_group(group_); }
+  std::vector<Addr<Worker>> handle(const SpawnThree& m, Context& ctx) {
+    std::vector<Addr<Worker>> out;
+    for (const Counter& c : starts_) {
+      Counter s = c, stops = make_counter(), handled = make_counter();
+      out.push_back(ctx.spawn_child_with_strategy([=] { return Worker(s, stops, handled); },
+                                                  m.strategy));
+    }
+    return out;
+  }
+
+ private:
+  cineyma::RestartGroup group_;
+  std::vector<Counter> starts_;
+};
+
+template <typename Rt>
+std::vector<int> restart_group_scenario(cineyma::RestartGroup group, std::size_t crash_index) {
+  Rt rt;
+  std::vector<Counter> starts{make_counter(), make_counter(), make_counter()};
+  auto parent = rt.system().spawn(GroupParent(group, starts));
+  auto kids = parent.send(SpawnThree{SupervisorStrategy::restart(5, 10s)}).get().value();
+  REQUIRE(rt.wait_until([&] {
+    return starts[0]->load() == 1 && starts[1]->load() == 1 && starts[2]->load() == 1;
+  }));
+  REQUIRE(kids[crash_index].try_send(Crash{}));
+  // Every child answers after its (possible) restart; the expected restarts are awaited.
+  const int expected_total = group == cineyma::RestartGroup::one_for_one    ? 4
+                             : group == cineyma::RestartGroup::one_for_all ? 6
+                                                                          : 3 + 3 - static_cast<int>(crash_index);
+  REQUIRE(rt.wait_until([&] {
+    return starts[0]->load() + starts[1]->load() + starts[2]->load() == expected_total;
+  }));
+  for (auto& k : kids) CHECK(k.send(Get{}).get().value() == 0);
+  return {starts[0]->load(), starts[1]->load(), starts[2]->load()};
+}
+}  // namespace
+
+RUNTIME_TEST_CASE("supervision: one_for_one restarts only the failing child", "[supervision]") {
+  CHECK(restart_group_scenario<TestType>(cineyma::RestartGroup::one_for_one, 1) ==
+        std::vector<int>{1, 2, 1});
+}
+
+RUNTIME_TEST_CASE("supervision: one_for_all restarts every restartable sibling",
+                  "[supervision]") {
+  CHECK(restart_group_scenario<TestType>(cineyma::RestartGroup::one_for_all, 1) ==
+        std::vector<int>{2, 2, 2});
+}
+
+RUNTIME_TEST_CASE("supervision: rest_for_one restarts the failing child and those after it",
+                  "[supervision]") {
+  CHECK(restart_group_scenario<TestType>(cineyma::RestartGroup::rest_for_one, 1) ==
+        std::vector<int>{1, 2, 2});
+}

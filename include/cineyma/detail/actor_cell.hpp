@@ -46,6 +46,7 @@ class Cell final : public CellBase {
   }
   bool handles_terminated() const noexcept override { return Handles<A, Terminated>; }
   void destroy_instance() noexcept override { actor_.reset(); }
+  bool can_restart() const noexcept override { return static_cast<bool>(factory_); }
   bool recreate_instance() override {
     if (!factory_) return false;
     actor_.emplace(factory_());

@@ -111,7 +111,13 @@ class PushWaiter {
 
 /// A system message (see file comment).
 struct SysMsg {
-  enum class Kind : unsigned char { stop, terminated, restart_now } kind;
+  enum class Kind : unsigned char {
+    stop,
+    terminated,
+    restart_now,        // the backoff of a restart elapsed
+    child_restarting,   // to the parent: child `id` is restarting (restart groups)
+    restart_request,    // from the parent: restart along with a sibling
+  } kind;
   StopReason reason = StopReason::normal;
   ActorId id{};  // for `terminated`: who died
 };
@@ -213,6 +219,8 @@ class CellBase : public Runnable {
   void start() noexcept;
   /// Runtime use, before `start()`: how this child is supervised.
   void set_strategy(const SupervisorStrategy& s) noexcept { strategy_ = s; }
+  /// Cell thread: how this actor's children restart together.
+  void set_restart_group(RestartGroup g) noexcept { group_ = g; }
   /// Runtime use: marks a cell that must never run (spawned after shutdown) as dead.
   void mark_stillborn() noexcept;
 
@@ -234,6 +242,7 @@ class CellBase : public Runnable {
   /// Builds a fresh instance from the factory (restart). Throws what the factory throws.
   /// False when the actor has no factory (it cannot be restarted).
   virtual bool recreate_instance() = 0;
+  virtual bool can_restart() const noexcept = 0;
   virtual const char* actor_type_name() const noexcept = 0;
 
  private:
@@ -258,7 +267,7 @@ class CellBase : public Runnable {
   void handle_failure(std::exception_ptr ep) noexcept;
   /// Supervised restart, in steps: stop the old instance's children, run its stopped(),
   /// wait for the backoff, build and start the new instance.
-  void begin_restart() noexcept;
+  void begin_restart(bool counted) noexcept;
   void continue_restart() noexcept;
   void recreate() noexcept;
   void start_instance() noexcept;
@@ -291,6 +300,7 @@ class CellBase : public Runnable {
   bool failure_escalated_ = false;  // the failure is a child's escalation
   SupervisorStrategy strategy_ = SupervisorStrategy::stop();
   RestartWindow restarts_;
+  RestartGroup group_ = RestartGroup::one_for_one;
   bool awaiting_backoff_ = false;
   StopReason stop_reason_ = StopReason::normal;
   StopReason final_reason_ = StopReason::normal;
