@@ -20,7 +20,6 @@ class Recipient {
   /// See `Addr::try_send`.
   Result<void> try_send(M msg) const {
     if (!cell_) return fail(Errc::actor_stopped);
-    if (auto why = cell_->precheck_push()) return fail(*why);
     detail::Envelope* e = ops_->one_way(std::move(msg));
     Result<void> r = cell_->try_push(e);
     if (!r) e->reject(Errc::actor_stopped);

@@ -118,7 +118,20 @@ std::optional<Errc> CellBase::precheck_push() const noexcept {
 
 Result<void> CellBase::try_push(Envelope* e) noexcept {
   // seq_cst: pairs with the consumer's decrement and waiter check (see serve_push_waiters).
-  std::uint64_t s = state_.load(std::memory_order_seq_cst);
+  // The first CAS guesses "scheduled, with one message queued" instead of loading first: a
+  // failed CAS returns the current value in the same cache-line transaction, a load + CAS
+  // pair needs two when the consumer is writing the word concurrently.
+  std::uint64_t s = kScheduled;
+  if (capacity_ >= 2) {
+    s = kScheduled | 1;
+    if (state_.compare_exchange_strong(s, kScheduled | 2, std::memory_order_seq_cst,
+                                       std::memory_order_seq_cst)) {
+      queue_.push(e);  // it was scheduled already: nothing to post
+      return ok();
+    }
+  } else {
+    s = state_.load(std::memory_order_seq_cst);
+  }
   for (;;) {
     if (s & kClosed) return fail(Errc::actor_stopped);
     if ((s & kCountMask) >= capacity_) return fail(Errc::mailbox_full);

@@ -28,6 +28,7 @@
 #include <cineyma/message.hpp>
 #include <cineyma/result.hpp>
 #include <cineyma/supervision.hpp>
+#include <cineyma/detail/envelope_pool.hpp>
 #include <cineyma/detail/ref.hpp>
 
 #include <atomic>
@@ -72,6 +73,10 @@ class Envelope : public MpscNode {
   virtual void reject(Errc why) noexcept = 0;
   /// Name of the message type, for logs.
   virtual const char* type_name() const noexcept = 0;
+
+  // Envelopes come from the envelope pool (allocated by senders, freed by workers).
+  static void* operator new(std::size_t size) { return envelope_alloc(size); }
+  static void operator delete(void* p, std::size_t size) noexcept { envelope_free(p, size); }
 
  protected:
   virtual ~Envelope() = default;
