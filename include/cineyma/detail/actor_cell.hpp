@@ -123,10 +123,10 @@ void deliver(CellBase& base, E* e) noexcept {
 
 /// A timer's message: dropped silently if the timer was cancelled before it is handled.
 template <typename A, typename M>
-class TimedEnvelope final : public Envelope {
+class TimedEnvelope final : public OneWayBase<M> {
  public:
   TimedEnvelope(RefPtr<TimerState> timer, M&& m, bool one_shot)
-      : msg(std::move(m)), timer_(std::move(timer)), one_shot_(one_shot) {}
+      : OneWayBase<M>(std::move(m)), timer_(std::move(timer)), one_shot_(one_shot) {}
   void dispatch(CellBase& c) noexcept override {
     if (one_shot_) timer_->finished.store(true, std::memory_order_release);
     if (timer_->is_cancelled()) {
@@ -139,16 +139,6 @@ class TimedEnvelope final : public Envelope {
     if (one_shot_) timer_->finished.store(true, std::memory_order_release);
     delete this;
   }
-  const char* type_name() const noexcept override { return message_type_name<M>(); }
-
-  template <typename V>
-  void reply(V&&) noexcept {}
-  void reply_void() noexcept {}
-  void fail_handler() noexcept {}
-  void finish() noexcept { delete this; }
-
-  M msg;
-  CellBase* async_cell = nullptr;
 
  private:
   RefPtr<TimerState> timer_;

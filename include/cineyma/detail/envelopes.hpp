@@ -85,16 +85,14 @@ const char* message_type_name() noexcept {
   return typeid(M).name();
 }
 
-/// A fire-and-forget message.
-template <typename A, typename M>
-class OneWayEnvelope final : public Envelope {
+/// The delivery protocol of a message nobody waits for (see deliver()): replies and
+/// failures go nowhere; the envelope is deleted once handled.
+template <typename M>
+class OneWayBase : public Envelope {
  public:
-  explicit OneWayEnvelope(M&& m) : msg(std::move(m)) {}
-  void dispatch(CellBase& cell) noexcept override { deliver<A, M>(cell, this); }
-  void reject(Errc) noexcept override { delete this; }
+  explicit OneWayBase(M&& m) : msg(std::move(m)) {}
   const char* type_name() const noexcept override { return message_type_name<M>(); }
 
-  // Delivery protocol (see deliver()).
   template <typename V>
   void reply(V&&) noexcept {}
   void reply_void() noexcept {}
@@ -103,6 +101,15 @@ class OneWayEnvelope final : public Envelope {
 
   M msg;
   CellBase* async_cell = nullptr;  // set while an async handler runs
+};
+
+/// A fire-and-forget message.
+template <typename A, typename M>
+class OneWayEnvelope final : public OneWayBase<M> {
+ public:
+  explicit OneWayEnvelope(M&& m) : OneWayBase<M>(std::move(m)) {}
+  void dispatch(CellBase& cell) noexcept override { deliver<A, M>(cell, this); }
+  void reject(Errc) noexcept override { delete this; }
 };
 
 /// A request: the envelope is also the reply's Completion.
