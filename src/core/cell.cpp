@@ -82,7 +82,7 @@ MpscNode* MpscQueue::pop() noexcept {
 
 CellBase::CellBase(ActorSystem& system, Environment& env, ActorId id, std::size_t capacity,
                    RefPtr<CellBase> parent) noexcept
-    : state_(kScheduled),  // the first run (started()) is pending from birth
+    : state_(0),
       capacity_(capacity),
       id_(id),
       system_(system),
@@ -94,7 +94,7 @@ CellBase::~CellBase() = default;
 void CellBase::start() noexcept { env_.executor().post(*this); }
 
 void CellBase::mark_stillborn() noexcept {
-  state_.store(kScheduled | kClosed | kDead, std::memory_order_release);
+  state_.store(kClosed | kDead, std::memory_order_release);  // scheduled_ stays set
   {
     std::lock_guard<std::mutex> lock(slow_mutex_);
     watch_closed_ = true;
@@ -103,7 +103,7 @@ void CellBase::mark_stillborn() noexcept {
   phase_ = Phase::dead;
   destroy_instance();
   parent_.reset();
-  release();  // the reference of the SCHEDULED state that will never run
+  release();  // the reference of the scheduled state: this cell never runs
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -117,36 +117,26 @@ std::optional<Errc> CellBase::precheck_push() const noexcept {
 }
 
 Result<void> CellBase::try_push(Envelope* e) noexcept {
-  // seq_cst: pairs with the consumer's decrement and waiter check (see serve_push_waiters).
-  // The first CAS guesses "scheduled, with one message queued" instead of loading first: a
-  // failed CAS returns the current value in the same cache-line transaction, a load + CAS
-  // pair needs two when the consumer is writing the word concurrently.
-  std::uint64_t s = kScheduled;
-  if (capacity_ >= 2) {
-    s = kScheduled | 1;
-    if (state_.compare_exchange_strong(s, kScheduled | 2, std::memory_order_seq_cst,
-                                       std::memory_order_seq_cst)) {
-      queue_.push(e);  // it was scheduled already: nothing to post
-      return ok();
-    }
-  } else {
-    s = state_.load(std::memory_order_seq_cst);
-  }
-  for (;;) {
-    if (s & kClosed) return fail(Errc::actor_stopped);
-    if ((s & kCountMask) >= capacity_) return fail(Errc::mailbox_full);
-    // One CAS reserves the slot and claims the right to schedule the cell.
-    if (state_.compare_exchange_weak(s, (s + 1) | kScheduled, std::memory_order_seq_cst,
-                                     std::memory_order_seq_cst)) {
-      break;
-    }
+  // One read-modify-write per message (the state word is the cache line producers and the
+  // consumer fight over): reserve optimistically, undo when closed or full. seq_cst pairs
+  // with the consumer's decrement and waiter check (serve_push_waiters) and with finish_run.
+  const std::uint64_t s = state_.fetch_add(1, std::memory_order_seq_cst);
+  if ((s & kClosed) || (s & kCountMask) >= capacity_) {
+    state_.fetch_sub(1, std::memory_order_seq_cst);
+    return fail((s & kClosed) ? Errc::actor_stopped : Errc::mailbox_full);
   }
   queue_.push(e);
-  if (!(s & kScheduled)) {
-    add_ref();  // owned by the SCHEDULED state until the run that clears it
-    env_.executor().post(*this);
-  }
+  schedule();
   return ok();
+}
+
+void CellBase::schedule() noexcept {
+  // Called after work was published with a seq_cst RMW; finish_run clears the flag and then
+  // re-reads the state, so one of the two always sees the other (Dekker).
+  if (scheduled_.load(std::memory_order_seq_cst)) return;
+  if (scheduled_.exchange(true, std::memory_order_seq_cst)) return;
+  add_ref();  // owned by the scheduled state until the run that clears it
+  env_.executor().post(*this);
 }
 
 void CellBase::push_waiting(PushWaiter& w) noexcept {
@@ -208,11 +198,8 @@ void CellBase::push_system(const SysMsg& m) noexcept {
     }
     sys_queue_.push_back(m);
   }
-  const std::uint64_t prev = state_.fetch_or(kSys | kScheduled, std::memory_order_acq_rel);
-  if (!(prev & kScheduled)) {
-    add_ref();
-    env_.executor().post(*this);
-  }
+  state_.fetch_or(kSys, std::memory_order_seq_cst);
+  schedule();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -388,7 +375,7 @@ void CellBase::end_async() noexcept {
   // Release publishes the handler's effects (actor state, failure_, stop request) to the run
   // that resumes the mailbox.
   const int prev = async_state_.exchange(kAsyncIdle, std::memory_order_acq_rel);
-  // Parked: the run that started the handler has ended and left the cell SCHEDULED, so this
+  // Parked: the run that started the handler has ended and left the cell scheduled, so this
   // post is the cell's next run. Active: that run is still going and will notice.
   if (prev == kAsyncParked) env_.executor().post(*this);
 }
@@ -417,7 +404,7 @@ void CellBase::run() {
   int budget = kThroughputQuantum;
   for (;;) {
     if (async_state_.load(std::memory_order_acquire) != kAsyncIdle) {
-      if (park_for_async()) return;  // stays SCHEDULED; end_async() posts the next run
+      if (park_for_async()) return;  // stays scheduled; end_async() posts the next run
     }
     // System messages first: they are never blocked behind a full mailbox.
     process_system_queue();
@@ -435,24 +422,21 @@ void CellBase::run() {
 
 void CellBase::finish_run() noexcept {
   if (phase_ == Phase::dead) {
-    // SCHEDULED stays set forever, so nothing posts a dead cell again.
+    // scheduled_ stays set forever, so nothing posts a dead cell again.
     release();
     return;
   }
-  std::uint64_t s = state_.load(std::memory_order_acquire);
-  for (;;) {
-    const bool work = (s & kSys) != 0 ||
-                      ((s & kCountMask) != 0 && phase_ == Phase::running);
-    if (work) {
-      env_.executor().post(*this);  // keep the SCHEDULED reference
-      return;
-    }
-    if (state_.compare_exchange_weak(s, s & ~kScheduled, std::memory_order_acq_rel,
-                                     std::memory_order_acquire)) {
-      release();  // may delete this
-      return;
-    }
+  // Read cell-thread state before giving up the scheduled state: once it is clear, a
+  // producer may post the cell and another worker may run it concurrently.
+  const bool accepts_messages = phase_ == Phase::running;
+  scheduled_.store(false, std::memory_order_seq_cst);
+  const std::uint64_t s = state_.load(std::memory_order_seq_cst);
+  const bool work = (s & kSys) != 0 || ((s & kCountMask) != 0 && accepts_messages);
+  if (work && !scheduled_.exchange(true, std::memory_order_seq_cst)) {
+    env_.executor().post(*this);  // ours again: the reference carries over
+    return;
   }
+  release();  // idle, or a producer scheduled it (with its own reference); may delete this
 }
 
 void CellBase::process_system_queue() noexcept {

@@ -4,8 +4,9 @@
 //
 // Hot path (DESIGN §8): enqueue → schedule → dequeue → dispatch.
 // * The mailbox is a lock-free intrusive MPSC queue (Vyukov) whose bound is counted in one
-//   atomic state word that also holds the SCHEDULED / CLOSED / SYS / DEAD bits. A producer
-//   reserves a slot with one CAS; if that CAS also set SCHEDULED, the producer posts the cell.
+//   atomic state word that also holds the CLOSED / SYS / DEAD bits. A producer reserves a
+//   slot with one fetch_add (undone when closed or full); a separate `scheduled_` flag,
+//   taken with an exchange only when it reads clear, decides who posts the cell.
 //   So a cell is posted only on the idle → scheduled transition, and the worker drains up to
 //   a quantum of messages before yielding.
 // * The message being handled no longer counts against the capacity (a slot frees when the
@@ -220,7 +221,7 @@ class CellBase : public Runnable {
   /// Names under which this cell is registered (guarded by the registry's mutex).
   std::vector<std::string>& registered_names() noexcept { return names_; }
 
-  /// Runtime use: posts the very first run of a new cell (state starts SCHEDULED).
+  /// Runtime use: posts the very first run of a new cell (it is born scheduled).
   void start() noexcept;
   /// Runtime use, before `start()`: how this child is supervised.
   void set_strategy(const SupervisorStrategy& s) noexcept { strategy_ = s; }
@@ -252,7 +253,6 @@ class CellBase : public Runnable {
 
  private:
   static constexpr std::uint64_t kCountMask = 0xffffffffULL;
-  static constexpr std::uint64_t kScheduled = 1ULL << 32;
   static constexpr std::uint64_t kClosed = 1ULL << 33;
   static constexpr std::uint64_t kSys = 1ULL << 34;
   static constexpr std::uint64_t kDead = 1ULL << 35;
@@ -284,10 +284,15 @@ class CellBase : public Runnable {
   void close_mailbox() noexcept;
   void finish_stop() noexcept;
   void cancel_instance_timers() noexcept;
-  /// Ends a run: reschedules if work arrived, else clears SCHEDULED. May delete `this`.
+  /// Ends a run: reschedules if work arrived, else clears the scheduled flag. May delete `this`.
   void finish_run() noexcept;
+  /// Posts the cell unless it is already scheduled (any thread).
+  void schedule() noexcept;
 
   std::atomic<std::uint64_t> state_;
+  // Set while the cell is posted or running (the first run, started(), is pending from
+  // birth). Whoever sets it owns one reference and must post the cell.
+  std::atomic<bool> scheduled_{true};
   MpscQueue queue_;
   std::atomic<int> refs_{1};
   std::atomic<int> n_push_waiters_{0};
