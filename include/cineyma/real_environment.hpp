@@ -1,6 +1,6 @@
 // cineyma/real_environment.hpp — the production environment: worker threads, steady time,
 // Asio timers and TCP, OS-seeded randomness. Implemented in src/asio/, the only directory
-// allowed to touch real clocks, threads, sockets and `std::random_device`.
+// allowed to touch real clocks, threads, sockets and the OS random source.
 #pragma once
 
 #include <cineyma/env/environment.hpp>
@@ -16,7 +16,7 @@ namespace cineyma {
 struct RealEnvironmentOptions {
   /// Worker threads running actors; 0 means one per hardware thread (at least 1).
   std::size_t worker_threads = 0;
-  /// Seed of the PRNG; 0 means "seed once from the OS" (std::random_device).
+  /// Seed of the PRNG; 0 means "seed once from the OS random source".
   std::uint64_t seed = 0;
   /// Name shown in logs.
   std::string name = "real";
