@@ -17,7 +17,6 @@
 namespace cineyma::detail {
 
 namespace {
-thread_local CellBase* tl_cell = nullptr;
 thread_local Executor* tl_executor = nullptr;
 
 std::string describe(const std::exception_ptr& ep) {
@@ -33,10 +32,6 @@ std::string describe(const std::exception_ptr& ep) {
 
 // ---------------------------------------------------------------------------------------------
 // thread-local context
-
-CellBase* CellBase::current() noexcept { return tl_cell; }
-CurrentCellScope::CurrentCellScope(CellBase* c) noexcept : prev_(tl_cell) { tl_cell = c; }
-CurrentCellScope::~CurrentCellScope() { tl_cell = prev_; }
 
 Executor* current_executor() noexcept { return tl_executor; }
 ExecutorScope::ExecutorScope(Executor* e) noexcept : prev_(tl_executor) { tl_executor = e; }
@@ -395,7 +390,6 @@ void CellBase::start_instance() noexcept {
 }
 
 void CellBase::run() {
-  CurrentCellScope cell_scope(this);
   ExecutorScope executor_scope(&env_.executor());
   if (phase_ == Phase::created) {
     phase_ = Phase::running;

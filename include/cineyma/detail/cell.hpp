@@ -204,8 +204,6 @@ class CellBase : public Runnable {
   void stop_after_current(StopReason reason) noexcept;
   /// A handler (or hook) threw; supervision decides. `where` names the callback.
   void report_failure(std::exception_ptr ep, const char* where) noexcept;
-  /// True while a live instance exists and handles messages (cell thread).
-  bool is_running() const noexcept { return phase_ == Phase::running; }
   /// An async handler started; the mailbox stays blocked until `end_async`.
   void begin_async() noexcept { async_state_.store(kAsyncActive, std::memory_order_relaxed); }
   /// The async handler finished (any executor thread, or inline in its dispatch).
@@ -230,8 +228,6 @@ class CellBase : public Runnable {
   /// Runtime use: marks a cell that must never run (spawned after shutdown) as dead.
   void mark_stillborn() noexcept;
 
-  /// The cell running on this thread right now, or nullptr.
-  static CellBase* current() noexcept;
 
   std::uint64_t trace_tag() const noexcept override { return id_.value; }
 
@@ -336,18 +332,6 @@ class CellBase : public Runnable {
   /// Runtime use: the system's intrusive list of top-level actors (guarded by its mutex).
   CellBase* prev_top_ = nullptr;
   CellBase* next_top_ = nullptr;
-};
-
-/// RAII: marks which cell runs on this thread (for `CellBase::current()`).
-class CurrentCellScope {
- public:
-  explicit CurrentCellScope(CellBase* c) noexcept;
-  ~CurrentCellScope();
-  CurrentCellScope(const CurrentCellScope&) = delete;
-  CurrentCellScope& operator=(const CurrentCellScope&) = delete;
-
- private:
-  CellBase* prev_;
 };
 
 /// Counts a dead letter in the cell's system and logs it at debug level.
