@@ -89,7 +89,8 @@ SimNode& World::add_node(std::string name) {
   CINEYMA_ASSERT(nodes_.size() == index);  // no overflow of NodeIndex
   network_.add_node();
   nodes_.push_back(std::make_unique<SimNode>(*this, network_, index, name,
-                                             node_seeds_.next_u64()));
+                                             node_seeds_.next_u64(),
+                                             options_.callback_exceptions));
   node_by_name_.emplace(std::move(name), index);
   return *nodes_.back();
 }

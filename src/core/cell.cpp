@@ -82,6 +82,7 @@ CellBase::CellBase(ActorSystem& system, Environment& env, ActorId id, std::size_
       id_(id),
       system_(system),
       env_(env),
+      faults_(env.faults()),
       parent_(std::move(parent)) {}
 
 CellBase::~CellBase() = default;
@@ -381,8 +382,14 @@ bool CellBase::park_for_async() noexcept {
                                               std::memory_order_acquire);
 }
 
+void CellBase::throw_injected_fault(FaultSite site) const {
+  throw InjectedFault("injected fault in " + std::string(to_string(site)) + " of actor#" +
+                      std::to_string(id_.value));
+}
+
 void CellBase::start_instance() noexcept {
   try {
+    fault_point(FaultSite::started);
     on_started();
   } catch (...) {
     report_failure(std::current_exception(), "started()");
@@ -480,6 +487,7 @@ void CellBase::handle_sys(const SysMsg& m) noexcept {
       const bool was_child = children_.erase(m.id) > 0;
       if (phase_ == Phase::running && handles_terminated()) {
         try {
+          fault_point(FaultSite::handler);
           on_terminated(Terminated{m.id, m.reason});
         } catch (...) {
           report_failure(std::current_exception(), "handle(Terminated)");

@@ -1,5 +1,6 @@
 // Error category, names of codes and stop reasons, and the assertion handler.
 #include <cineyma/assert.hpp>
+#include <cineyma/env/faults.hpp>
 #include <cineyma/error.hpp>
 #include <cineyma/message.hpp>
 
@@ -68,6 +69,15 @@ const char* to_string(StopReason r) noexcept {
     case StopReason::restart_limit: return "restart_limit";
     case StopReason::escalated: return "escalated";
     case StopReason::shutdown: return "shutdown";
+  }
+  return "unknown";
+}
+
+const char* to_string(FaultSite s) noexcept {
+  switch (s) {
+    case FaultSite::handler: return "handler";
+    case FaultSite::started: return "started";
+    case FaultSite::stream_handler: return "stream_handler";
   }
   return "unknown";
 }

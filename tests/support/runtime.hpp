@@ -32,6 +32,8 @@ class SimRuntime {
   ActorSystem& system() noexcept { return *system_; }
   Environment& env() noexcept { return node_->environment(); }
   sim::Simulation& simulation() noexcept { return sim_; }
+  /// The simulated node the system runs on (fault injection).
+  sim::Node& node() noexcept { return *node_; }
 
   /// Runs the simulation until `done()` (checked after each event) or `deadline` of virtual
   /// time. Returns `done()`.

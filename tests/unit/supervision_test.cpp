@@ -335,3 +335,20 @@ RUNTIME_TEST_CASE("supervision: rest_for_one restarts the failing child and thos
   CHECK(restart_group_scenario<TestType>(cineyma::RestartGroup::rest_for_one, 1) ==
         std::vector<int>{1, 2, 2});
 }
+
+TEMPLATE_TEST_CASE("supervision: an exception injected by the simulator is a supervised failure",
+                   "[supervision][faults]", cineyma::test::SimRuntime) {
+  Fixture<TestType> f;
+  auto child = f.spawn(SupervisorStrategy::restart(5, 10s));
+  REQUIRE(f.rt.wait_until([&] { return f.starts->load() == 1; }));
+  // Two injections: the next request's handler never runs (the requester gets
+  // handler_failed), then the new instance's started() fails too, so it restarts twice.
+  f.rt.node().inject_exception(child.id(), 2);
+  CHECK(child.send(Count{}).get().error() == cineyma::make_error_code(Errc::handler_failed));
+  CHECK(child.send(Count{}).get().value() == 1);
+  CHECK(f.handled->load() == 1);  // the injected failure replaced the handler: it never ran
+  CHECK(f.starts->load() == 2);   // the second started() was the injected one: it never ran
+  CHECK(f.stops->load() == 2);
+  CHECK(f.rt.node().injected_exceptions() == 2);
+  CHECK(f.deaths->load() == 0);
+}

@@ -93,6 +93,7 @@ void deliver(CellBase& base, E* e) noexcept {
     using X = typename is_task<R>::value_type;
     R task;
     try {
+      base.fault_point(FaultSite::handler);
       task = invoke_handler(cell.actor(), e->msg, cell.context());
     } catch (...) {
       e->fail_handler();
@@ -105,6 +106,7 @@ void deliver(CellBase& base, E* e) noexcept {
     std::move(task).start_detached(&on_task_done<A, M, E, X>, e);
   } else {
     try {
+      base.fault_point(FaultSite::handler);
       if constexpr (std::is_void_v<R>) {
         invoke_handler(cell.actor(), e->msg, cell.context());
         e->reply_void();

@@ -231,6 +231,14 @@ class CellBase : public Runnable {
 
   std::uint64_t trace_tag() const noexcept override { return id_.value; }
 
+  /// Fault point before a user callback (faults.hpp): throws `InjectedFault` when the
+  /// environment's injector fires. Call it inside the try block that contains the callback.
+  void fault_point(FaultSite site) {
+    if (faults_ != nullptr) [[unlikely]] {
+      if (faults_->inject_exception(id_, site)) throw_injected_fault(site);
+    }
+  }
+
  protected:
   virtual ~CellBase();
 
@@ -260,6 +268,7 @@ class CellBase : public Runnable {
   static constexpr int kAsyncIdle = 0, kAsyncActive = 1, kAsyncParked = 2;
 
   void run() override;
+  [[noreturn]] void throw_injected_fault(FaultSite site) const;
   /// The run is ending while an async handler is in flight: hand the restart to end_async.
   /// False if the handler finished meanwhile (then this run continues).
   bool park_for_async() noexcept;
@@ -296,6 +305,7 @@ class CellBase : public Runnable {
   const ActorId id_;
   ActorSystem& system_;
   Environment& env_;
+  FaultInjector* const faults_;  // env_.faults(), read once: null on the real runtime
 
   // Cell-thread state.
   Phase phase_ = Phase::created;

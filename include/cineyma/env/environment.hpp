@@ -8,6 +8,7 @@
 
 #include <cineyma/env/clock.hpp>
 #include <cineyma/env/executor.hpp>
+#include <cineyma/env/faults.hpp>
 #include <cineyma/env/random.hpp>
 #include <cineyma/env/transport.hpp>
 
@@ -34,6 +35,10 @@ class Environment {
   /// True for simulated environments. Library code must not branch on this for behaviour;
   /// it exists for diagnostics and for arming fault points.
   virtual bool is_simulated() const noexcept = 0;
+
+  /// The fault injector, or nullptr (always nullptr on the real runtime). Library code calls
+  /// it only through the fault points of faults.hpp, never to change behaviour otherwise.
+  virtual FaultInjector* faults() noexcept { return nullptr; }
 };
 
 }  // namespace cineyma

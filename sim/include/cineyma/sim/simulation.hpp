@@ -9,6 +9,7 @@
 // Threading: a Simulation and everything it hands out are used from one thread only.
 #pragma once
 
+#include <cineyma/actor_id.hpp>
 #include <cineyma/env/environment.hpp>
 
 #include <cstdint>
@@ -19,13 +20,24 @@
 
 namespace cineyma::sim {
 
-/// Knobs of a simulation. (Fault knobs arrive with the simulator issue.)
+/// An integer probability numerator/denominator (no floating point: replay must not depend
+/// on the host's rounding).
+struct Ratio {
+  std::uint64_t numerator = 0;
+  std::uint64_t denominator = 1;
+};
+
+/// Knobs of a simulation.
 struct SimulationOptions {
   /// Record every executed task and fired timer in the trace (for `trace_hash`).
   bool trace = true;
   /// One-way latency of every link between nodes (and of a node to itself), in
   /// microseconds: each byte, FIN, SYN and refusal arrives this long after it was sent.
   std::int64_t latency_us = 100;
+  /// Probability that any user callback (message handler, `started()`, stream hook) throws
+  /// `cineyma::InjectedFault` instead of running. Drawn from a per-node fault stream of the
+  /// seed, so the same seed injects the same faults.
+  Ratio callback_exceptions{};
 };
 
 class Simulation;
@@ -37,6 +49,13 @@ class Node {
   /// The node's environment; feed it to `ActorSystem{node.environment()}`.
   virtual Environment& environment() noexcept = 0;
   virtual const std::string& name() const noexcept = 0;
+
+  /// Makes the next `count` user callbacks of actor `id` on this node (message handlers,
+  /// `started()`, stream hooks, in the order they would run) throw `cineyma::InjectedFault`
+  /// instead of running. Adds to any count already pending for that actor.
+  virtual void inject_exception(ActorId id, int count = 1) = 0;
+  /// How many exceptions this node has injected so far (targeted and random).
+  virtual std::uint64_t injected_exceptions() const noexcept = 0;
 };
 
 /// The simulated world.
