@@ -7,10 +7,13 @@
 
 #include <cineyma/actor_id.hpp>
 #include <cineyma/addr.hpp>
+#include <cineyma/channel.hpp>
 #include <cineyma/detail/cell.hpp>
 #include <cineyma/detail/send_ops.hpp>
 #include <cineyma/env/environment.hpp>
+#include <cineyma/generator.hpp>
 #include <cineyma/result.hpp>
+#include <cineyma/stream.hpp>
 #include <cineyma/supervision.hpp>
 #include <cineyma/timer.hpp>
 
@@ -106,6 +109,20 @@ class Context {
   /// Stops watching `other` (no effect if not watching).
   template <typename B>
   void unwatch(const Addr<B>& other);
+
+  /// Attaches the receiving end of a channel as a stream of this instance: its items go to
+  /// `handle_stream(T, Context&)`, its end to `finished(StreamEnd<T>, Context&)` if defined
+  /// (stream.hpp has the contract). Dropped when this instance stops or restarts.
+  template <typename T>
+    requires HandlesStream<A, T>
+  StreamId add_stream(Receiver<T> receiver);
+  /// Attaches a generator as a stream of this instance (same contract).
+  template <typename T>
+    requires HandlesStream<A, T>
+  StreamId add_stream(Generator<T> generator);
+  /// Detaches a stream without calling `finished` (its channel's senders then see
+  /// `channel_closed`). No effect if the stream already ended or is unknown.
+  void remove_stream(StreamId id) noexcept { cell_.remove_stream(id.value); }
 
   /// Awaitable: `co_await ctx.sleep(d)` inside an async handler.
   SleepAwaiter sleep(Duration d) const noexcept { return SleepAwaiter(cell_.env().clock(), d); }

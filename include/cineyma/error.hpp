@@ -15,7 +15,7 @@ namespace cineyma {
 /// Operational error codes. Values are stable (they travel on the wire in later layers).
 enum class Errc : int {
   ok = 0,
-  mailbox_full = 1,          ///< `try_send` found no free slot; nothing was enqueued.
+  mailbox_full = 1,          ///< `try_send` found no free slot (mailbox or channel); nothing was enqueued.
   actor_stopped = 2,         ///< the target is stopped (or stopped before handling the request).
   handler_failed = 3,        ///< the handler of this request threw; the actor was supervised.
   timeout = 4,               ///< the deadline passed before the operation completed.
@@ -29,6 +29,7 @@ enum class Errc : int {
   type_mismatch = 12,        ///< a name exists but refers to an actor of another type.
   invalid_argument = 13,     ///< a caller-supplied value is out of range (e.g. capacity 0).
   already_exists = 14,       ///< a unique name is already taken.
+  channel_closed = 15,       ///< the channel was closed, or its receiving end is gone.
 };
 
 /// The category of every `Errc`. Its name is "cineyma".

@@ -245,6 +245,61 @@ void CellBase::cancel_instance_timers() noexcept {
 }
 
 // ---------------------------------------------------------------------------------------------
+// streams
+
+std::uint64_t CellBase::add_stream(std::unique_ptr<StreamSource> source) {
+  if (!streams_) streams_ = std::make_unique<StreamSet>();
+  const std::uint64_t id = ++streams_->next_id;
+  source->id = id;
+  // Only a running instance owns streams; one that is stopping or restarting would drop it
+  // right away, so drop it now (its producers see the channel closed).
+  if (phase_ == Phase::running) streams_->list.push_back(std::move(source));
+  return id;
+}
+
+void CellBase::remove_stream(std::uint64_t id) noexcept {
+  if (!streams_) return;
+  for (auto& s : streams_->list) {
+    if (s->id == id) s->removed = true;  // destroyed by poll_streams, never under its own poll
+  }
+}
+
+bool CellBase::any_stream_ready() const noexcept {
+  for (const auto& s : streams_->list) {
+    if (!s->removed && s->ready.load(std::memory_order_acquire)) return true;
+  }
+  return false;
+}
+
+bool CellBase::poll_streams() noexcept {
+  StreamSet& set = *streams_;
+  // Destroy removed and ended streams here, where none of them is being polled.
+  std::erase_if(set.list, [](const std::unique_ptr<StreamSource>& s) { return s->removed; });
+  // Clear the wake-up bit before reading the ready flags: a producer that sets a flag after
+  // our read also sets the bit again, and finish_run reschedules on it.
+  if (state_.load(std::memory_order_relaxed) & kStream) {
+    state_.fetch_and(~kStream, std::memory_order_seq_cst);
+  }
+  const std::size_t n = set.list.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t at = (set.cursor + i) % n;
+    StreamSource* s = set.list[at].get();
+    if (s->removed || !s->ready.load(std::memory_order_acquire)) continue;
+    set.cursor = at + 1;
+    // The hook may add streams (the list may grow: entries are stable unique_ptrs) or remove
+    // them (marked only).
+    const StreamSource::Poll p = s->poll(*this);
+    if (p == StreamSource::Poll::ended) s->removed = true;
+    if (p != StreamSource::Poll::pending) return true;
+  }
+  return false;
+}
+
+void CellBase::drop_streams() noexcept {
+  if (streams_) streams_->list.clear();
+}
+
+// ---------------------------------------------------------------------------------------------
 // failures
 
 void CellBase::stop_after_current(StopReason reason) noexcept {
@@ -299,6 +354,7 @@ void CellBase::begin_restart(bool counted) noexcept {
     parent_->push_system(SysMsg{SysMsg::Kind::child_restarting, StopReason::normal, id_});
   }
   cancel_instance_timers();
+  drop_streams();
   // The old instance's children go first, as when stopping; the mailbox stays open.
   for (auto& [cid, child] : children_) child->request_stop(StopReason::shutdown);
   if (children_.empty()) continue_restart();
@@ -403,6 +459,10 @@ void CellBase::run() {
     start_instance();
   }
   int budget = kThroughputQuantum;
+  // Streams and the mailbox take turns while both have work: a message, then one stream
+  // item, and so on (the original polled streams only when the mailbox was empty, so a busy
+  // mailbox starved them).
+  bool stream_turn = false;
   for (;;) {
     if (async_state_.load(std::memory_order_acquire) != kAsyncIdle) {
       if (park_for_async()) return;  // stays scheduled; end_async() posts the next run
@@ -412,11 +472,19 @@ void CellBase::run() {
     after_handler();
     if (phase_ != Phase::running) break;
     if (budget-- == 0) break;
-    MpscNode* n = queue_.pop();
-    if (n == nullptr) break;
-    state_.fetch_sub(1, std::memory_order_seq_cst);  // the slot frees at dequeue
-    serve_push_waiters();
-    static_cast<Envelope*>(n)->dispatch(*this);
+    if (streams_ && stream_turn) {
+      stream_turn = false;
+      if (poll_streams()) continue;
+    }
+    stream_turn = true;
+    if (MpscNode* n = queue_.pop()) {
+      state_.fetch_sub(1, std::memory_order_seq_cst);  // the slot frees at dequeue
+      serve_push_waiters();
+      static_cast<Envelope*>(n)->dispatch(*this);
+      continue;
+    }
+    if (streams_ && poll_streams()) continue;
+    break;
   }
   finish_run();
 }
@@ -430,9 +498,12 @@ void CellBase::finish_run() noexcept {
   // Read cell-thread state before giving up the scheduled state: once it is clear, a
   // producer may post the cell and another worker may run it concurrently.
   const bool accepts_messages = phase_ == Phase::running;
+  // A generator is always ready, and a run may end on its budget with channel items left.
+  const bool streams_ready = accepts_messages && streams_ && any_stream_ready();
   scheduled_.store(false, std::memory_order_seq_cst);
   const std::uint64_t s = state_.load(std::memory_order_seq_cst);
-  const bool work = (s & kSys) != 0 || ((s & kCountMask) != 0 && accepts_messages);
+  const bool work = (s & kSys) != 0 || streams_ready ||
+                    (accepts_messages && ((s & kCountMask) != 0 || (s & kStream) != 0));
   if (work && !scheduled_.exchange(true, std::memory_order_seq_cst)) {
     env_.executor().post(*this);  // ours again: the reference carries over
     return;
@@ -521,6 +592,7 @@ void CellBase::begin_stop(StopReason reason) noexcept {
   phase_ = Phase::stopping;
   final_reason_ = reason;
   cancel_instance_timers();
+  drop_streams();
   close_mailbox();
   // Children stop before their parent's stopped() runs; each death arrives as a system
   // message and the last one completes this stop.
@@ -567,6 +639,7 @@ void CellBase::finish_stop() noexcept {
   }
   destroy_instance();
   cancel_instance_timers();  // including any that stopped() itself started
+  drop_streams();
   failure_ = nullptr;
   phase_ = Phase::dead;
 

@@ -30,6 +30,7 @@ class Category final : public std::error_category {
       case Errc::type_mismatch: return "the name refers to an actor of another type";
       case Errc::invalid_argument: return "invalid argument";
       case Errc::already_exists: return "already exists";
+      case Errc::channel_closed: return "channel closed";
     }
     return "unknown cineyma error " + std::to_string(code);
   }
@@ -58,6 +59,7 @@ const char* to_string(Errc e) noexcept {
     case Errc::type_mismatch: return "type_mismatch";
     case Errc::invalid_argument: return "invalid_argument";
     case Errc::already_exists: return "already_exists";
+    case Errc::channel_closed: return "channel_closed";
   }
   return "unknown";
 }

@@ -50,9 +50,9 @@ enum class Mode : int { do_send = 0, try_send_retry = 1, request = 2 };
 struct Start {};
 
 /// Sends 0..count-1 to the sink, one mode per sender.
-class Sender : public Actor<Sender> {
+class Producer : public Actor<Producer> {
  public:
-  Sender(Addr<Sink> sink, int id, int count, Mode mode, int* errors)
+  Producer(Addr<Sink> sink, int id, int count, Mode mode, int* errors)
       : sink_(std::move(sink)), id_(id), count_(count), mode_(mode), errors_(errors) {}
   Task<void> handle(const Start&, Context& ctx) {
     for (int i = 0; i < count_; ++i) {
@@ -148,7 +148,7 @@ TEST_CASE("property: per-sender FIFO, nothing lost or duplicated", "[property][m
       ActorSystem system(node.environment());
       Addr<Sink> sink = system.spawn_with_capacity(Sink{&got}, capacity).value();
       for (int s = 0; s < senders; ++s) {
-        auto sender = system.spawn(Sender{sink, s, counts[s], modes[s], &errors});
+        auto sender = system.spawn(Producer{sink, s, counts[s], modes[s], &errors});
         RC_ASSERT(sender.try_send(Start{}));
       }
       const bool done = sim.run_until(

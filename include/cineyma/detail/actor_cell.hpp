@@ -11,6 +11,7 @@
 
 #include <exception>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <type_traits>
 #include <typeinfo>
@@ -123,6 +124,86 @@ void deliver(CellBase& base, E* e) noexcept {
   }
 }
 
+/// Hands one stream item to the actor's stream hook (cell thread); contains exceptions.
+template <typename A, typename T>
+void deliver_stream_item(CellBase& base, T&& item) noexcept {
+  auto& cell = static_cast<Cell<A>&>(base);
+  try {
+    base.fault_point(FaultSite::stream_handler);
+    cell.actor().handle_stream(std::move(item), cell.context());
+  } catch (...) {
+    base.report_failure(std::current_exception(), "stream handler");
+  }
+}
+
+/// Tells the actor that stream `id` of `T` items ended (cell thread); contains exceptions.
+template <typename A, typename T>
+void deliver_stream_end(CellBase& base, std::uint64_t id) noexcept {
+  if constexpr (HandlesStreamEnd<A, T>) {
+    auto& cell = static_cast<Cell<A>&>(base);
+    try {
+      base.fault_point(FaultSite::stream_handler);
+      cell.actor().finished(StreamEnd<T>{StreamId{id}}, cell.context());
+    } catch (...) {
+      base.report_failure(std::current_exception(), "stream finished()");
+    }
+  }
+}
+
+/// A channel's receiving end attached to an actor.
+template <typename A, typename T>
+class ChannelSource final : public StreamSource {
+ public:
+  explicit ChannelSource(RefPtr<ChannelState<T>> state) noexcept : state_(std::move(state)) {}
+  ~ChannelSource() override { state_->drop_receiver(); }
+  void attach(CellBase& cell) { state_->attach(cell, *this); }
+  Poll poll(CellBase& cell) noexcept override {
+    std::optional<T> item;
+    switch (state_->take(item)) {
+      case ChannelState<T>::Take::empty:
+        return Poll::pending;
+      case ChannelState<T>::Take::ended:
+        deliver_stream_end<A, T>(cell, id);
+        return Poll::ended;
+      case ChannelState<T>::Take::item:
+        break;
+    }
+    deliver_stream_item<A>(cell, std::move(*item));
+    return Poll::item;
+  }
+
+ private:
+  RefPtr<ChannelState<T>> state_;
+};
+
+/// A generator attached to an actor: always ready until its body returns.
+template <typename A, typename T>
+class GeneratorSource final : public StreamSource {
+ public:
+  explicit GeneratorSource(Generator<T> g) noexcept : gen_(std::move(g)) {
+    ready.store(true, std::memory_order_relaxed);
+  }
+  Poll poll(CellBase& cell) noexcept override {
+    std::optional<T> item;
+    try {
+      item = gen_.next();
+    } catch (...) {
+      // The body is finished (it threw): the stream ends without `finished`, as a failure.
+      cell.report_failure(std::current_exception(), "stream generator");
+      return Poll::ended;
+    }
+    if (!item) {
+      deliver_stream_end<A, T>(cell, id);
+      return Poll::ended;
+    }
+    deliver_stream_item<A>(cell, std::move(*item));
+    return Poll::item;
+  }
+
+ private:
+  Generator<T> gen_;
+};
+
 /// A timer's message: dropped silently if the timer was cancelled before it is handled.
 template <typename A, typename M>
 class TimedEnvelope final : public OneWayBase<M> {
@@ -223,6 +304,25 @@ TimerHandle Context<A>::run_interval(Duration period, M msg) {
   detail::arm_timer<A, M>(detail::RefPtr<detail::CellBase>(&cell_), t, std::move(msg),
                           now() + period, period);
   return TimerHandle(std::move(t));
+}
+
+template <typename A>
+template <typename T>
+  requires HandlesStream<A, T>
+StreamId Context<A>::add_stream(Receiver<T> receiver) {
+  detail::RefPtr<detail::ChannelState<T>> state = receiver.release_state();
+  CINEYMA_ASSERT_MSG(state, "add_stream: this receiver was moved from");
+  auto source = std::make_unique<detail::ChannelSource<A, T>>(std::move(state));
+  source->attach(cell_);
+  return StreamId{cell_.add_stream(std::move(source))};
+}
+
+template <typename A>
+template <typename T>
+  requires HandlesStream<A, T>
+StreamId Context<A>::add_stream(Generator<T> generator) {
+  return StreamId{cell_.add_stream(
+      std::make_unique<detail::GeneratorSource<A, T>>(std::move(generator)))};
 }
 
 template <typename A>

@@ -37,6 +37,7 @@
 #include <cstdint>
 #include <exception>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -128,6 +129,28 @@ struct SysMsg {
   ActorId id{};  // for `terminated`: who died
 };
 
+/// One stream attached to an actor (a channel's receiving end or a generator), type-erased.
+/// Owned by the cell; destroyed on its thread when the stream ends, is removed, or the
+/// instance that added it stops or restarts.
+class StreamSource {
+ public:
+  enum class Poll : unsigned char {
+    item,     // one item was handed to the stream hook
+    pending,  // nothing available now (a producer will set `ready` again)
+    ended,    // the stream ended (`finished` was called) or failed
+  };
+  virtual ~StreamSource() = default;
+  /// Cell thread: hands at most one item (or the end) to the actor. User exceptions are
+  /// contained and reported to `cell.report_failure`.
+  virtual Poll poll(CellBase& cell) noexcept = 0;
+
+  /// Set (by producers, any thread) when `poll` may find something; cleared by `poll` when it
+  /// found the source empty. Whoever sets it from false calls `CellBase::notify_stream`.
+  std::atomic<bool> ready{false};
+  std::uint64_t id = 0;
+  bool removed = false;  // cell thread: waiting to be destroyed by the run loop
+};
+
 /// Lock-free intrusive multi-producer / single-consumer FIFO (Vyukov's algorithm).
 class MpscQueue {
  public:
@@ -216,6 +239,16 @@ class CellBase : public Runnable {
   bool accepting_children() const noexcept {
     return phase_ == Phase::created || phase_ == Phase::running;
   }
+  /// Cell thread: attaches a stream to the current instance; returns its id. A cell that is
+  /// not running (stopping, restarting) drops the source at once.
+  std::uint64_t add_stream(std::unique_ptr<StreamSource> source);
+  /// Cell thread: detaches a stream without calling `finished` (no effect if unknown).
+  void remove_stream(std::uint64_t id) noexcept;
+  /// Any thread: one of this cell's streams has become ready; schedules the cell.
+  void notify_stream() noexcept {
+    state_.fetch_or(kStream, std::memory_order_seq_cst);
+    schedule();
+  }
   /// Names under which this cell is registered (guarded by the registry's mutex).
   std::vector<std::string>& registered_names() noexcept { return names_; }
 
@@ -260,6 +293,7 @@ class CellBase : public Runnable {
   static constexpr std::uint64_t kClosed = 1ULL << 33;
   static constexpr std::uint64_t kSys = 1ULL << 34;
   static constexpr std::uint64_t kDead = 1ULL << 35;
+  static constexpr std::uint64_t kStream = 1ULL << 36;  // a stream became ready
 
   // restarting: a supervised restart is in progress (old instance's children stopping, or
   // waiting for the backoff); the mailbox stays open and keeps its messages.
@@ -289,6 +323,11 @@ class CellBase : public Runnable {
   void close_mailbox() noexcept;
   void finish_stop() noexcept;
   void cancel_instance_timers() noexcept;
+  /// Hands one item of the next ready stream (round-robin) to the actor; false if none.
+  bool poll_streams() noexcept;
+  bool any_stream_ready() const noexcept;
+  /// The instance is going away: destroys its streams without `finished`.
+  void drop_streams() noexcept;
   /// Ends a run: reschedules if work arrived, else clears the scheduled flag. May delete `this`.
   void finish_run() noexcept;
   /// Posts the cell unless it is already scheduled (any thread).
@@ -325,6 +364,12 @@ class CellBase : public Runnable {
   std::map<std::uint64_t, RefPtr<TimerState>> timers_;
   std::uint64_t timer_seq_ = 0;
   std::size_t timer_prune_at_ = 16;
+  struct StreamSet {
+    std::vector<std::unique_ptr<StreamSource>> list;
+    std::size_t cursor = 0;     // round-robin position
+    std::uint64_t next_id = 0;  // ids never repeat, across restarts too
+  };
+  std::unique_ptr<StreamSet> streams_;  // allocated by the first add_stream: idle actors stay small
 
   // Slow paths (push waiters, system queue, watchers) share one lock: they are rare, and one
   // mutex instead of three keeps an idle actor small. Never held while calling into another
