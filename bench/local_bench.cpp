@@ -625,6 +625,9 @@ constexpr PeerFigure kPeerFigures[] = {
     {"rr_cross_thread/real_time", "time_per_round_trip", 1e9, "call_from_thread_ns"},
     {"rr_100_in_flight/real_time", "items_per_second", 1, "rr_100_in_flight_req_per_s"},
     {"ring_1000x1M_hops/real_time", "items_per_second", 1, "ring_1000_hops_per_s"},
+    // Not a workload: the machine's state, printed above the table.
+    {"calib_cache_line_round_trip/real_time", "time_per_round_trip", 1e9,
+     "calib_cache_line_round_trip_ns"},
 };
 
 /// The console output, plus `SAMPLE cineyma <key> <value>` per repetition and
