@@ -14,11 +14,15 @@
 //
 // Units: `items_per_second` is actors/s, messages/s, round trips/s or hops/s as named; the
 // `time_per_*` counters are the inverse, in seconds. `bench/run.sh` compares the medians
-// with the original's numbers (SPEC-original §10.2).
+// with the original's numbers (SPEC-original §10.2). With `--peer_lines` the figures that
+// bench/peers/run.sh compares with CAF and Erlang are also printed as `SAMPLE`/`RESULT` lines
+// (see `kPeerFigures`).
 #include "common.hpp"
 
 #include <benchmark/benchmark.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstddef>
@@ -26,6 +30,7 @@
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -222,19 +227,18 @@ void BM_SendBurstOriginal(benchmark::State& state) {
   report_items(state, static_cast<double>(n), "time_per_msg");
 }
 
-// ---- one sender → 100 actors -----------------------------------------------------------------
+// ---- one sender → many actors ----------------------------------------------------------------
 
 constexpr std::size_t kFanoutActors = 100;
 
-/// 100 `Counter`s of capacity 1000; 10 000 messages to each (1M per iteration), sent
-/// round-robin from the benchmark thread with `try_send`, retrying when a mailbox is full;
-/// then one `Flush` per actor confirms and checks every count.
-void BM_Fanout100RoundRobin(benchmark::State& state) {
-  constexpr std::uint64_t kPerActor = 10'000;
+/// `n_actors` `Counter`s of capacity 1000; `per_actor` messages to each (1M per iteration in
+/// both registrations), sent round-robin from the benchmark thread with `try_send`, retrying
+/// when a mailbox is full; then one `Flush` per actor confirms and checks every count.
+void fanout_round_robin(benchmark::State& state, std::size_t n_actors, std::uint64_t per_actor) {
   ActorSystem system{bench_env()};
   std::vector<Addr<Counter>> actors;
   bool ok = true;
-  for (std::size_t i = 0; i < kFanoutActors && ok; ++i) {
+  for (std::size_t i = 0; i < n_actors && ok; ++i) {
     Result<Addr<Counter>> a = system.spawn_with_capacity(Counter{}, 1000);
     ok = static_cast<bool>(a);
     if (ok) actors.push_back(*a);
@@ -244,22 +248,25 @@ void BM_Fanout100RoundRobin(benchmark::State& state) {
   std::uint64_t expected = 0;
   for (auto _ : state) {
     if (!ok) break;
-    for (std::uint64_t round = 0; round < kPerActor && ok; ++round) {
+    for (std::uint64_t round = 0; round < per_actor && ok; ++round) {
       for (const auto& a : actors) ok = ok && send_with_retry(a, Count{}, retries);
     }
-    expected += kPerActor;
+    expected += per_actor;
     for (const auto& a : actors) ok = ok && flush_equals(a, expected);
   }
   if (!ok) state.SkipWithError("a message was lost or an actor stopped");
   actors.clear();
   if (!stop_all(system)) state.SkipWithError("shutdown left actors alive");
-  const double per_iteration = static_cast<double>(kPerActor * kFanoutActors);
+  const double per_iteration = static_cast<double>(per_actor * n_actors);
   report_items(state, per_iteration, "time_per_msg");
   state.counters["retries_per_msg"] =
       state.iterations() == 0
           ? 0.0
           : static_cast<double>(retries) / (static_cast<double>(state.iterations()) * per_iteration);
 }
+
+void BM_Fanout100RoundRobin(benchmark::State& state) { fanout_round_robin(state, 100, 10'000); }
+void BM_Fanout1000RoundRobin(benchmark::State& state) { fanout_round_robin(state, 1000, 1000); }
 
 /// The original's sleep-free 100-actor shape (SPEC-original §10.2): spawn 100 `Counter`s of
 /// capacity 1000, 1000 `try_send` to each in turn (never full), `Flush` each; all timed.
@@ -312,6 +319,70 @@ void BM_RequestResponseActor(benchmark::State& state) {
   if (!ok) state.SkipWithError("a round trip failed or returned a wrong sum");
   if (!stop_all(system)) state.SkipWithError("shutdown left actors alive");
   report_items(state, kRoundTripsPerRun, "time_per_round_trip");
+}
+
+/// Asks a `LatencyDriver` for `rounds` sequential round trips, each one timed.
+struct Probe {
+  std::uint32_t rounds = 0;
+  using reply = std::uint64_t;
+};
+
+/// A `Driver` that also records every round trip's latency (ns) into `samples_ns`, which the
+/// benchmark thread owns and reads only after the `Probe` reply arrived (the reply orders the
+/// driver's writes before that read).
+class LatencyDriver : public cineyma::Actor<LatencyDriver> {
+ public:
+  LatencyDriver(Addr<Calculator> calc, std::vector<std::uint32_t>* samples_ns)
+      : calc_(std::move(calc)), samples_ns_(samples_ns) {}
+
+  cineyma::Task<std::uint64_t> handle(const Probe& m, Context&) {
+    const std::uint32_t rounds = m.rounds;
+    std::uint64_t good = 0;
+    for (std::uint32_t i = 0; i < rounds; ++i) {
+      const auto t0 = BenchClock::now();
+      Result<std::uint32_t> r = co_await calc_.send(Add{i, 1});
+      const auto t1 = BenchClock::now();
+      samples_ns_->push_back(static_cast<std::uint32_t>(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count()));
+      if (r && *r == i + 1) ++good;
+    }
+    co_return good;
+  }
+
+ private:
+  Addr<Calculator> calc_;
+  std::vector<std::uint32_t>* samples_ns_;
+};
+
+/// Nearest-rank percentile: the smallest sample with at least `pct` % of all at or below it.
+double percentile(std::vector<std::uint32_t>& samples, unsigned pct) {
+  if (samples.empty()) return 0;
+  const std::size_t rank = (samples.size() * pct + 99) / 100;
+  const auto nth = samples.begin() + static_cast<std::ptrdiff_t>(rank - 1);
+  std::nth_element(samples.begin(), nth, samples.end());
+  return *nth;
+}
+
+/// The latency distribution of `rr_actor_to_actor`'s round trips (the peer comparison quotes
+/// a median and a p99): each iteration is a run of 100 000 sequential round trips, each timed
+/// with two clock reads (their cost is in every sample, as in the peers' versions); the
+/// counters `p50_ns` and `p99_ns` are taken over all the round trips of the repetition.
+void BM_RequestResponseLatency(benchmark::State& state) {
+  ActorSystem system{bench_env()};
+  std::vector<std::uint32_t> samples;
+  const Addr<Calculator> calc = system.spawn(Calculator{});
+  const Addr<LatencyDriver> driver = system.spawn(LatencyDriver{calc, &samples});
+  bool ok = static_cast<bool>(calc) && static_cast<bool>(driver);
+  for (auto _ : state) {
+    if (!ok) break;
+    Result<std::uint64_t> good = driver.send(Probe{kRoundTripsPerRun}).get();
+    ok = good && *good == kRoundTripsPerRun;
+  }
+  if (!ok) state.SkipWithError("a round trip failed or returned a wrong sum");
+  if (!stop_all(system)) state.SkipWithError("shutdown left actors alive");
+  report_items(state, kRoundTripsPerRun, "time_per_round_trip");
+  state.counters["p50_ns"] = percentile(samples, 50);
+  state.counters["p99_ns"] = percentile(samples, 99);
 }
 
 /// The original's `sync_local_add` shape: one `send(Add{42, 58}).get()` per iteration from the
@@ -502,21 +573,26 @@ void BM_CalibCrossThreadMalloc(benchmark::State& state) {
 }  // namespace
 
 // Registration. Every benchmark reports wall-clock time.
-BENCHMARK(BM_Spawn)->Name("spawn")->ArgName("n")->Arg(1)->Arg(100)->Arg(10'000)->UseRealTime();
+BENCHMARK(BM_Spawn)->Name("spawn")->ArgName("n")->Arg(1)->Arg(100)->Arg(1000)->Arg(10'000)
+    ->Arg(100'000)->UseRealTime();
 // Fixed iterations: each iteration leaves a system to tear down (untimed, but a few µs of wall
 // time each), and an adaptive count would build millions of them.
 BENCHMARK(BM_SpawnWithSystem)->Name("spawn_with_system")->Iterations(200'000)->UseRealTime();
-BENCHMARK(BM_SpawnStop)->Name("spawn_stop")->ArgName("n")->Arg(1)->Arg(100)->Arg(10'000)
-    ->UseManualTime();
+BENCHMARK(BM_SpawnStop)->Name("spawn_stop")->ArgName("n")->Arg(1)->Arg(100)->Arg(1000)
+    ->Arg(10'000)->UseManualTime();
 BENCHMARK(BM_SendOneToOne)->Name("send_1to1_1M")->ArgName("cap")->Arg(10'000)->Arg(256)
     ->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_SendBurstOriginal)->Name("send_1to1_burst")->ArgName("n")->Arg(100)->Arg(1000)
     ->Arg(10'000)->UseManualTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Fanout100RoundRobin)->Name("send_100x10k_round_robin")->UseRealTime()
     ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Fanout1000RoundRobin)->Name("send_1000x1k_round_robin")->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Fanout100Original)->Name("send_100x1000_burst")->UseManualTime()
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_RequestResponseActor)->Name("rr_actor_to_actor")->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_RequestResponseLatency)->Name("rr_actor_to_actor_latency")->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_RequestResponseCrossThread)->Name("rr_cross_thread")->UseRealTime();
 BENCHMARK(BM_RequestResponse100InFlight)->Name("rr_100_in_flight")->UseRealTime()
@@ -527,12 +603,79 @@ BENCHMARK(BM_CalibPingPong)->Name("calib_cache_line_round_trip")->UseRealTime()
 BENCHMARK(BM_CalibCrossThreadMalloc)->Name("calib_cross_thread_malloc_free")->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 
+// ---- peer-comparison lines (bench/peers/run.sh) ----------------------------------------------
+
+/// The figures compared with CAF and Erlang: which run, which counter, the factor to the
+/// peers' unit, and the workload key the peers' programs print (bench/peers/).
+struct PeerFigure {
+  std::string_view run_name;
+  std::string_view counter;
+  double scale;
+  std::string_view key;
+};
+constexpr PeerFigure kPeerFigures[] = {
+    {"spawn/n:1000/real_time", "time_per_actor", 1e9, "spawn_1k_ns_per_actor"},
+    {"spawn/n:100000/real_time", "time_per_actor", 1e9, "spawn_100k_ns_per_actor"},
+    {"spawn_stop/n:1000/manual_time", "time_per_actor", 1e9, "spawn_stop_1k_ns_per_actor"},
+    {"send_1to1_1M/cap:10000/real_time", "items_per_second", 1, "send_1to1_msgs_per_s"},
+    {"send_100x10k_round_robin/real_time", "items_per_second", 1, "send_100x10k_msgs_per_s"},
+    {"send_1000x1k_round_robin/real_time", "items_per_second", 1, "send_1000x1k_msgs_per_s"},
+    {"rr_actor_to_actor_latency/real_time", "p50_ns", 1, "rr_actor_p50_ns"},
+    {"rr_actor_to_actor_latency/real_time", "p99_ns", 1, "rr_actor_p99_ns"},
+    {"rr_cross_thread/real_time", "time_per_round_trip", 1e9, "call_from_thread_ns"},
+    {"rr_100_in_flight/real_time", "items_per_second", 1, "rr_100_in_flight_req_per_s"},
+    {"ring_1000x1M_hops/real_time", "items_per_second", 1, "ring_1000_hops_per_s"},
+    // Not a workload: the machine's state, printed above the table.
+    {"calib_cache_line_round_trip/real_time", "time_per_round_trip", 1e9,
+     "calib_cache_line_round_trip_ns"},
+};
+
+/// The console output, plus `SAMPLE cineyma <key> <value>` per repetition and
+/// `RESULT cineyma <key> <median>` for each figure in `kPeerFigures`.
+class PeerLinesReporter : public benchmark::ConsoleReporter {
+ public:
+  // Colours only on a terminal: the lines are meant to be read by a script.
+  PeerLinesReporter() : ConsoleReporter(isatty(STDOUT_FILENO) ? OO_ColorTabular : OO_Tabular) {}
+
+  void ReportRuns(const std::vector<Run>& runs) override {
+    ConsoleReporter::ReportRuns(runs);
+    for (const Run& run : runs) {
+      const bool median = run.run_type == Run::RT_Aggregate && run.aggregate_name == "median";
+      if (run.error_occurred || (run.run_type != Run::RT_Iteration && !median)) continue;
+      for (const PeerFigure& f : kPeerFigures) {
+        if (run.run_name.str() != f.run_name) continue;
+        const auto counter = run.counters.find(std::string{f.counter});
+        if (counter == run.counters.end()) continue;
+        GetOutputStream() << (median ? "RESULT" : "SAMPLE") << " cineyma " << f.key << ' '
+                          << counter->second.value * f.scale << '\n';
+      }
+    }
+    GetOutputStream().flush();
+  }
+};
+
 int main(int argc, char** argv) {
+  // --peer_lines (ours, not Google Benchmark's): also print the peer-comparison lines.
+  bool peer_lines = false;
+  int kept = 1;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view{argv[i]} == "--peer_lines") {
+      peer_lines = true;
+    } else {
+      argv[kept++] = argv[i];
+    }
+  }
+  argc = kept;
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::AddCustomContext("cineyma_worker_threads", std::to_string(kWorkerThreads));
   benchmark::AddCustomContext("cineyma_driver", "benchmark thread (not a worker)");
-  benchmark::RunSpecifiedBenchmarks();
+  if (peer_lines) {
+    PeerLinesReporter reporter;
+    benchmark::RunSpecifiedBenchmarks(&reporter);
+  } else {
+    benchmark::RunSpecifiedBenchmarks();
+  }
   benchmark::Shutdown();
   return 0;
 }

@@ -14,7 +14,10 @@
 // `Addr` vector is reserved before the baseline, so the caller's handles are not counted.
 // Then everything is stopped (`shutdown()`), and the count of live actors is checked.
 //
-//   cineyma_bench_memory [--actors=N] [--json]
+//   cineyma_bench_memory [--actors=N] [--json | --peer_line]
+//
+// `--peer_line` prints the figure as the line bench/peers/run.sh reads:
+// `SAMPLE cineyma memory_idle_actor_bytes <RSS bytes per actor>` (one process, one sample).
 #include "common.hpp"
 
 #include <malloc.h>
@@ -58,14 +61,17 @@ bool flush_all(const std::vector<cineyma::Addr<NoOp>>& addrs) {
 int main(int argc, char** argv) {
   std::size_t actors = 100'000;
   bool json = false;
+  bool peer_line = false;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (arg.starts_with("--actors=")) {
       actors = std::strtoull(argv[i] + 9, nullptr, 10);
     } else if (arg == "--json") {
       json = true;
+    } else if (arg == "--peer_line") {
+      peer_line = true;
     } else {
-      std::fprintf(stderr, "usage: %s [--actors=N] [--json]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--actors=N] [--json | --peer_line]\n", argv[0]);
       return 2;
     }
   }
@@ -104,7 +110,9 @@ int main(int argc, char** argv) {
   const double rss_per_actor = (static_cast<double>(rss1) - static_cast<double>(rss0)) / n;
   const double heap_per_actor = (static_cast<double>(heap1) - static_cast<double>(heap0)) / n;
   const std::size_t cell_bytes = sizeof(cineyma::detail::Cell<NoOp>);
-  if (json) {
+  if (peer_line) {
+    std::printf("SAMPLE cineyma memory_idle_actor_bytes %.1f\n", rss_per_actor);
+  } else if (json) {
     std::printf(
         "{\"actors\": %zu, \"rss_before\": %zu, \"rss_after\": %zu, \"rss_after_stop\": %zu, "
         "\"rss_bytes_per_actor\": %.1f, \"heap_bytes_per_actor\": %.1f, \"sizeof_cell\": %zu, "

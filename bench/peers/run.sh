@@ -1,0 +1,283 @@
+#!/usr/bin/env bash
+# bench/peers/run.sh — build and run the same workloads on cineyma, CAF 0.17 and Erlang/OTP 25,
+# and print one table: workload | each system's median (min–max) | ours ÷ best peer.
+#
+#   bench/peers/run.sh [--no-build] [--reps=N] [--min-time=SECONDS] [--only=KEY,KEY...]
+#                      [--systems=cineyma,caf,caf_sharing,erlang]
+#
+# Environment:
+#   BUILD_DIR   build directory (default: the release preset's, build/release). When set, the
+#               release preset is configured into it (cmake --preset release -B DIR).
+#   OUT_DIR     where the raw outputs go (default: $BUILD_DIR/bench-results/peers).
+#   JOBS        parallel compile jobs (default: the number of CPUs).
+#
+# Every system runs each workload `--reps` times (default 5), each repetition at least
+# `--min-time` seconds (default 0.5; Google Benchmark's default for ours), and prints a
+# `SAMPLE <system> <workload> <value>` line per repetition; this script takes the median,
+# min and max of those. Memory runs one process per sample for cineyma and CAF (see
+# bench/memory_bench.cpp for why). Systems: `caf` is CAF's default scheduler (work stealing),
+# `caf_sharing` the same binary with `--scheduler.policy=sharing`, both with 2 workers;
+# `erlang` runs with 2 schedulers (`+S 2:2`). The peers come from `scripts/setup.sh --bench`,
+# which this script runs (it installs only what is missing, and needs root only then); a peer
+# that is still missing is left out with a warning.
+#
+# Output: the table, then one `RESULT <system> <workload> <median>` line per figure and a
+# `RESULT cineyma_vs_best_peer <workload> <ratio>` line per workload (>1: cineyma is better).
+# Needs python3 (standard library only). Takes about 5 minutes plus the build.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+build=1
+reps=5
+min_time=0.5
+only=""
+systems="cineyma,caf,caf_sharing,erlang"
+for arg in "$@"; do
+  case $arg in
+    --no-build) build=0 ;;
+    --reps=*) reps=${arg#*=} ;;
+    --min-time=*) min_time=${arg#*=} ;;
+    --only=*) only=${arg#*=} ;;
+    --systems=*) systems=${arg#*=} ;;
+    -h|--help) sed -n '2,26p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    *) echo "unknown argument: $arg" >&2; exit 2 ;;
+  esac
+done
+has_system() { [[ ,$systems, == *,$1,* ]]; }
+drop_system() {  # a system whose program is not available
+  has_system "$1" && echo "== warning: $2: no $1 column" >&2
+  systems=$(tr ',' '\n' <<<"$systems" | { grep -vx "$1" || true; } | paste -sd, -)
+}
+wants() { [[ -z $only || ,$only, == *,$1,* ]]; }
+
+# The Google Benchmark runs behind each workload key (the same pairs as `kPeerFigures` in
+# bench/local_bench.cpp, which prints the lines).
+declare -A GB_RUN=(
+  [spawn_1k_ns_per_actor]='spawn/n:1000/'
+  [spawn_100k_ns_per_actor]='spawn/n:100000/'
+  [spawn_stop_1k_ns_per_actor]='spawn_stop/n:1000/'
+  [send_1to1_msgs_per_s]='send_1to1_1M/cap:10000/'
+  [send_100x10k_msgs_per_s]='send_100x10k_round_robin/'
+  [send_1000x1k_msgs_per_s]='send_1000x1k_round_robin/'
+  [rr_actor_p50_ns]='rr_actor_to_actor_latency/'
+  [rr_actor_p99_ns]='rr_actor_to_actor_latency/'
+  [call_from_thread_ns]='rr_cross_thread/'
+  [rr_100_in_flight_req_per_s]='rr_100_in_flight/'
+  [ring_1000_hops_per_s]='ring_1000x1M_hops/'
+)
+
+cd "$repo"
+if [[ -n ${BUILD_DIR:-} ]]; then
+  build_dir=$BUILD_DIR
+  configure=(cmake --preset release -B "$build_dir")
+  compile=(cmake --build "$build_dir" --parallel "${JOBS:-$(nproc)}")
+else
+  build_dir=$repo/build/release
+  configure=(cmake --preset release)
+  compile=(cmake --build --preset release --parallel "${JOBS:-$(nproc)}")
+fi
+out_dir=${OUT_DIR:-$build_dir/bench-results/peers}
+erl_dir=$build_dir/bench/peers/erlang
+started=$SECONDS
+
+# ---- peers installed? -------------------------------------------------------------------------
+if { has_system caf || has_system caf_sharing || has_system erlang; } &&
+   ! { [[ -e /usr/include/caf/all.hpp ]] && command -v erlc >/dev/null; }; then
+  scripts/setup.sh --bench || echo "== warning: could not install the peers; running without them" >&2
+fi
+command -v erl >/dev/null && command -v erlc >/dev/null ||
+  drop_system erlang "Erlang (erlang-base) is not installed"
+
+# ---- build ------------------------------------------------------------------------------------
+if ((build)); then
+  echo "== building (release) in $build_dir"
+  "${configure[@]}" >/dev/null
+  targets=()
+  has_system cineyma && "${compile[@]}" --target cineyma_bench cineyma_bench_memory
+  if has_system caf || has_system caf_sharing; then
+    # The target exists only when CMake found CAF 0.17 (bench/peers/CMakeLists.txt).
+    "${compile[@]}" --target caf_bench || echo "== warning: caf_bench not built" >&2
+  fi
+  if has_system erlang; then
+    mkdir -p "$erl_dir"
+    erlc -o "$erl_dir" bench/peers/erlang_bench.erl
+  fi
+fi
+if [[ ! -x $build_dir/bench/peers/caf_bench ]]; then
+  drop_system caf "no caf_bench (CAF 0.17, libcaf-dev, missing?)"
+  drop_system caf_sharing "no caf_bench (CAF 0.17, libcaf-dev, missing?)"
+fi
+[[ -e $erl_dir/erlang_bench.beam ]] || drop_system erlang "erlang_bench.beam not compiled"
+
+# ---- run --------------------------------------------------------------------------------------
+mkdir -p "$out_dir"
+rm -f "$out_dir"/*.log
+peer_args=(--reps="$reps" --min-time="$min_time")
+[[ -n $only ]] && peer_args+=(--only="$only")
+echo "== load before the run: $(cut -d' ' -f1-3 /proc/loadavg) (2 vCPUs: above ~0.5 the numbers are noisy)"
+
+if has_system cineyma; then
+  filter='calib_cache_line_round_trip/'
+  for key in "${!GB_RUN[@]}"; do
+    wants "$key" && filter+="|${GB_RUN[$key]}"
+  done
+  echo "== cineyma ($(date +%T))"
+  "$build_dir/bench/cineyma_bench" --peer_lines --benchmark_filter="^($filter)" \
+    --benchmark_repetitions="$reps" --benchmark_min_time="$min_time" \
+    >"$out_dir/cineyma.log" 2>&1 || echo "== warning: cineyma_bench failed (see $out_dir/cineyma.log)" >&2
+  if wants memory_idle_actor_bytes; then
+    for ((i = 0; i < reps; i++)); do
+      "$build_dir/bench/cineyma_bench_memory" --peer_line >>"$out_dir/cineyma.log" 2>&1 || true
+    done
+  fi
+fi
+if has_system caf; then
+  echo "== CAF, default scheduler ($(date +%T))"
+  "$build_dir/bench/peers/caf_bench" "${peer_args[@]}" >"$out_dir/caf.log" 2>&1 ||
+    echo "== warning: caf_bench failed (see $out_dir/caf.log)" >&2
+  if wants memory_idle_actor_bytes; then
+    for ((i = 0; i < reps; i++)); do
+      "$build_dir/bench/peers/caf_bench" --memory >>"$out_dir/caf.log" 2>&1 || true
+    done
+  fi
+fi
+if has_system caf_sharing; then
+  echo "== CAF, work-sharing scheduler ($(date +%T))"
+  "$build_dir/bench/peers/caf_bench" --scheduler.policy=sharing "${peer_args[@]}" \
+    >"$out_dir/caf_sharing.log" 2>&1 ||
+    echo "== warning: caf_bench (sharing) failed (see $out_dir/caf_sharing.log)" >&2
+fi
+if has_system erlang; then
+  echo "== Erlang/OTP $(erl -noshell -eval 'io:format("~s", [erlang:system_info(otp_release)]), halt().') ($(date +%T))"
+  erl -noshell +S 2:2 -pa "$erl_dir" -run erlang_bench main -extra "${peer_args[@]}" \
+    >"$out_dir/erlang.log" 2>&1 || echo "== warning: the Erlang bench failed (see $out_dir/erlang.log)" >&2
+fi
+echo "== load after the run: $(cut -d' ' -f1-3 /proc/loadavg); runs took $((SECONDS - started)) s"
+
+# ---- table ------------------------------------------------------------------------------------
+python3 - "$out_dir" <<'PY'
+import glob
+import os
+import re
+import statistics
+import sys
+
+NS, RATE, BYTES, US = "ns", "rate", "bytes", "us"
+LOWER_IS_BETTER = {NS: True, US: True, BYTES: True, RATE: False}
+
+# (workload key, label, unit). The two remote rows are placeholders for the remote workloads,
+# which come later: no program prints them yet, so they show as "not measured yet".
+ROWS = [
+    ("spawn_1k_ns_per_actor", "spawn, per actor (N=1000)", NS),
+    ("spawn_100k_ns_per_actor", "spawn, per actor (N=100 000)", NS),
+    ("spawn_stop_1k_ns_per_actor", "spawn + stop, per actor (N=1000)", NS),
+    ("send_1to1_msgs_per_s", "1 sender → 1 actor", RATE),
+    ("send_100x10k_msgs_per_s", "100 actors × 10k, round-robin", RATE),
+    ("send_1000x1k_msgs_per_s", "1000 actors × 1k, round-robin", RATE),
+    ("rr_actor_p50_ns", "request-response actor→actor, p50", NS),
+    ("rr_actor_p99_ns", "request-response actor→actor, p99", NS),
+    ("call_from_thread_ns", "blocking call from a plain thread", NS),
+    ("rr_100_in_flight_req_per_s", "100 requests in flight", RATE),
+    ("ring_1000_hops_per_s", "ring of 1000, 1M hops", RATE),
+    ("memory_idle_actor_bytes", "memory per idle actor (100 000)", BYTES),
+    ("remote_rtt_us", "remote round trip", US),
+    ("remote_pipelined_rps", "remote, pipelined", RATE),
+]
+SYSTEMS = [("cineyma", "cineyma"), ("caf", "CAF 0.17"), ("caf_sharing", "CAF sharing"),
+           ("erlang", "Erlang/OTP 25")]
+PEERS = [s for s, _ in SYSTEMS if s != "cineyma"]
+LINE = re.compile(r"(SAMPLE|ERROR) (\S+) (\S+) ?(.*)$")
+
+samples, errors = {}, {}
+for path in sorted(glob.glob(os.path.join(sys.argv[1], "*.log"))):
+    with open(path, errors="replace") as f:
+        for raw in f:
+            m = LINE.search(raw)  # search: a console colour code may precede the line
+            if not m:
+                continue
+            kind, system, key, rest = m.groups()
+            if kind == "ERROR":
+                errors[(system, key)] = rest.strip()
+            else:
+                samples.setdefault((system, key), []).append(float(rest.split()[0]))
+
+
+def fmt(value, unit):
+    if unit in (NS, US):
+        ns = value * (1e3 if unit == US else 1)
+        if ns >= 1e6:
+            return f"{ns / 1e6:.2f} ms"
+        if ns >= 1e3:
+            return f"{ns / 1e3:.2f} µs"
+        return f"{ns:.0f} ns"
+    if unit == RATE:
+        return f"{value / 1e6:.2f} M/s"
+    return f"{value:.0f} B"
+
+
+def fmt_range(lo, hi, unit):
+    a, b = fmt(lo, unit), fmt(hi, unit)
+    ua, ub = a.split(" ")[1], b.split(" ")[1]
+    return f"{a.split(' ')[0]}–{b}" if ua == ub else f"{a}–{b}"
+
+
+present = [(s, name) for s, name in SYSTEMS if any(k[0] == s for k in samples)]
+table, results = [], []
+for key, label, unit in ROWS:
+    if not key.startswith("remote_") and not any(k[1] == key for k in samples.keys() | errors.keys()):
+        continue  # not run (--only)
+    row = [label]
+    medians = {}
+    for system, _ in present:
+        vals = samples.get((system, key))
+        if vals:
+            med = statistics.median(vals)
+            medians[system] = med
+            results.append(f"RESULT {system} {key} {med:.6g}")
+            cell = fmt(med, unit)
+            if len(vals) > 1:
+                cell += f" ({fmt_range(min(vals), max(vals), unit)})"
+            row.append(cell)
+        elif (system, key) in errors:
+            row.append("ERROR")
+        else:
+            row.append("—")
+    peers = {s: v for s, v in medians.items() if s in PEERS}
+    ratio = ""
+    if "cineyma" in medians and peers:
+        lower = LOWER_IS_BETTER[unit]
+        best = (min if lower else max)(peers, key=peers.get)
+        r = peers[best] / medians["cineyma"] if lower else medians["cineyma"] / peers[best]
+        ratio = f"{r:.2f}× vs {dict(SYSTEMS)[best]}"
+        results.append(f"RESULT cineyma_vs_best_peer {key} {r:.4g}")
+    elif key.startswith("remote_"):
+        ratio = "not measured yet"
+    row.append(ratio)
+    table.append(row)
+
+calib = samples.get(("cineyma", "calib_cache_line_round_trip_ns"))
+if calib:
+    ns = statistics.median(calib)
+    print()
+    print(f"machine state: a cache-line round trip between two threads takes {ns:.0f} ns")
+    print("(~100-150 ns on two free vCPUs of this VM; every cross-thread figure scales with it).")
+    if ns > 1000:
+        print("WARNING: above 1 µs the threads shared one vCPU (something else was running):")
+        print("cross-thread figures are then not comparable with an idle machine's.")
+headers = ["workload"] + [name for _, name in present] + ["cineyma ÷ best peer"]
+widths = [max(len(h), *(len(r[i]) for r in table)) for i, h in enumerate(headers)]
+print()
+print("| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths)) + " |")
+print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+for r in table:
+    print("| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |")
+print()
+print("Each cell: the median of the repetitions (min–max). Ratio: how many times")
+print("better cineyma is than the best peer (>1: cineyma better; time and bytes: peer ÷ ours,")
+print("rates: ours ÷ peer).")
+for (system, key), why in sorted(errors.items()):
+    print(f"ERROR in {system} {key}: {why}")
+print()
+for line in results:
+    print(line)
+PY
