@@ -26,6 +26,7 @@ class SimFaults final : public FaultInjector {
   SimFaults(Ratio ratio, std::uint64_t seed) noexcept : ratio_(ratio), random_(seed) {}
   bool inject_exception(ActorId id, FaultSite site) noexcept override;
   void add_targeted(ActorId id, int count);
+  void set_ratio(Ratio r) noexcept { ratio_ = r; }
   std::uint64_t injected() const noexcept { return injected_; }
 
  private:
@@ -55,6 +56,7 @@ class SimNode final : public Node, public Environment {
 
   void inject_exception(ActorId id, int count) override { faults_.add_targeted(id, count); }
   std::uint64_t injected_exceptions() const noexcept override { return faults_.injected(); }
+  void set_callback_exceptions(Ratio ratio) noexcept override { faults_.set_ratio(ratio); }
 
   NodeIndex index() const noexcept { return index_; }
 

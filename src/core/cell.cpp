@@ -382,13 +382,16 @@ void CellBase::continue_restart() noexcept {
   delay = Duration(static_cast<Duration::rep>(half + env_.random().below(half + 1)));
   awaiting_backoff_ = true;
   RefPtr<CellBase> self(this);
-  env_.clock().schedule_after(delay, [self]() {
+  backoff_timer_ = env_.clock().schedule_after(delay, [self]() {
     self->push_system(SysMsg{SysMsg::Kind::restart_now, StopReason::normal, {}});
   });
 }
 
 void CellBase::recreate() noexcept {
   awaiting_backoff_ = false;
+  // Stopped during the backoff: the pending restart timer must not outlive the actor (it
+  // holds a reference to the cell). A no-op when it is the timer that brought us here.
+  if (backoff_timer_ != 0) env_.clock().cancel(std::exchange(backoff_timer_, 0));
   phase_ = Phase::running;
   if (stop_requested_) {  // stopped while restarting: no new instance
     begin_stop(stop_reason_);

@@ -357,6 +357,7 @@ class CellBase : public Runnable {
   RestartWindow restarts_;
   RestartGroup group_ = RestartGroup::one_for_one;
   bool awaiting_backoff_ = false;
+  TimerId backoff_timer_ = 0;  // pending restart_now of a backoff
   StopReason stop_reason_ = StopReason::normal;
   StopReason final_reason_ = StopReason::normal;
   RefPtr<CellBase> parent_;

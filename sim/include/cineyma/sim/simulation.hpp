@@ -54,6 +54,10 @@ class Node {
   /// `started()`, stream hooks, in the order they would run) throw `cineyma::InjectedFault`
   /// instead of running. Adds to any count already pending for that actor.
   virtual void inject_exception(ActorId id, int count = 1) = 0;
+  /// Changes this node's probability of injecting an exception into any user callback
+  /// (initially `SimulationOptions::callback_exceptions`): arm faults once a scenario is set
+  /// up, disarm them before checking its outcome.
+  virtual void set_callback_exceptions(Ratio ratio) noexcept = 0;
   /// How many exceptions this node has injected so far (targeted and random).
   virtual std::uint64_t injected_exceptions() const noexcept = 0;
 };
