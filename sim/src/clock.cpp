@@ -7,11 +7,11 @@
 
 namespace cineyma::sim::internal {
 
-TimerId TimerQueue::add(NodeIndex node, TimePoint when, ::cineyma::detail::UniqueFunction fn,
-                        std::uint64_t cause) {
+TimerId TimerQueue::add(NodeIndex node, TimePoint when, TimePoint local_when,
+                        ::cineyma::detail::UniqueFunction fn, std::uint64_t cause) {
   CINEYMA_ASSERT(static_cast<bool>(fn));
   const TimerId id = next_id_++;
-  auto task = std::make_unique<TimerTask>(id, node, when, std::move(fn), cause);
+  auto task = std::make_unique<TimerTask>(id, node, when, local_when, std::move(fn), cause);
   pending_.emplace(when.time_since_epoch().count(), id);
   live_.emplace(id, std::move(task));
   return id;
@@ -41,6 +41,24 @@ void TimerQueue::release_due(TimePoint now, ReadySets& ready) {
     const auto it = live_.find(id);
     CINEYMA_ASSERT(it != live_.end());
     make_ready(*it->second, ready);
+  }
+}
+
+void TimerQueue::retime(NodeIndex node, const std::function<TimePoint(TimePoint)>& to_world) {
+  // Collect first: re-inserting while walking the ordered set would visit timers twice.
+  std::vector<TimerTask*> moved;
+  for (auto it = pending_.begin(); it != pending_.end();) {
+    TimerTask& task = *live_.at(it->second);
+    if (task.node_ != node) {
+      ++it;
+      continue;
+    }
+    it = pending_.erase(it);
+    moved.push_back(&task);
+  }
+  for (TimerTask* task : moved) {
+    task->when_ = to_world(task->local_when_);
+    pending_.emplace(task->when_.time_since_epoch().count(), task->id_);
   }
 }
 
@@ -116,10 +134,13 @@ TimePoint SimClock::now() const noexcept {
 }
 
 TimerId SimClock::schedule_at(TimePoint when, ::cineyma::detail::UniqueFunction task) {
-  if (!skewed_) return world_.schedule_at(node_, when, std::move(task));
+  if (!skewed_) return world_.schedule_at(node_, when, when, std::move(task));
+  return world_.schedule_at(node_, to_world(when), when, std::move(task));
+}
+
+TimePoint SimClock::to_world(TimePoint local) const noexcept {
   // A deadline the node's clock has already passed is due now (World clamps to its now).
-  const TimePoint world_when = when <= now() ? world_.now() : world_at(when);
-  return world_.schedule_at(node_, world_when, std::move(task));
+  return local <= now() ? world_.now() : world_at(local);
 }
 
 void SimClock::set_skew(Duration offset, std::int64_t drift_ppm) noexcept {
@@ -130,6 +151,8 @@ void SimClock::set_skew(Duration offset, std::int64_t drift_ppm) noexcept {
   drift_ppm_ = drift_ppm;
   last_reading_ = reading;  // a negative offset holds the clock at `reading` for a while
   skewed_ = true;
+  // Pending timers keep their local deadlines: they move in world time.
+  world_.retime(node_, [this](TimePoint local) { return to_world(local); });
 }
 
 TimePoint SimClock::local_at(TimePoint world) const noexcept {

@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -26,9 +27,10 @@ namespace cineyma::sim::internal {
 /// A scheduled callable; owned by the `TimerQueue` until it starts running.
 class TimerTask final : public Runnable {
  public:
-  TimerTask(TimerId id, NodeIndex node, TimePoint when, ::cineyma::detail::UniqueFunction fn,
-            std::uint64_t cause) noexcept
-      : id_(id), node_(node), when_(when), fn_(std::move(fn)), cause_(cause) {}
+  TimerTask(TimerId id, NodeIndex node, TimePoint when, TimePoint local_when,
+            ::cineyma::detail::UniqueFunction fn, std::uint64_t cause) noexcept
+      : id_(id), node_(node), when_(when), local_when_(local_when), fn_(std::move(fn)),
+        cause_(cause) {}
 
   void run() override { fn_(); }
   /// Timer ids come from one world-wide counter, so they are deterministic for a seed.
@@ -42,7 +44,8 @@ class TimerTask final : public Runnable {
   friend class TimerQueue;
   TimerId id_;
   NodeIndex node_;
-  TimePoint when_;
+  TimePoint when_;        ///< world time
+  TimePoint local_when_;  ///< the deadline on the node's own clock, as asked for
   ::cineyma::detail::UniqueFunction fn_;
   std::uint64_t cause_;            ///< the event that scheduled it (index + 1), or 0
   bool ready_ = false;             ///< moved to the ready set (deadline reached)
@@ -60,8 +63,12 @@ class TimerQueue {
   TimerQueue& operator=(const TimerQueue&) = delete;
 
   /// Adds a timer for `node` at `when` and returns its id (never 0).
-  TimerId add(NodeIndex node, TimePoint when, ::cineyma::detail::UniqueFunction fn,
-              std::uint64_t cause = 0);
+  TimerId add(NodeIndex node, TimePoint when, TimePoint local_when,
+              ::cineyma::detail::UniqueFunction fn, std::uint64_t cause = 0);
+
+  /// Moves every pending timer of `node` to the world time `to_world(local deadline)` (its
+  /// clock was skewed: a timer must still fire at, never before, its local deadline).
+  void retime(NodeIndex node, const std::function<TimePoint(TimePoint)>& to_world);
 
   /// Unlinks timer `id` of `node` (pending, or ready in its node's set) and destroys its
   /// task. Returns false when there is no such timer (ran, running, cancelled, other node's).
@@ -105,7 +112,8 @@ class TimerQueue {
 ///
 /// Local time is `anchor_local + (world - anchor_world) * (1e6 + drift_ppm) / 1e6`, and a
 /// reading never goes below the previous one (a negative offset holds the clock still).
-/// Timers convert a local deadline to world time once, when scheduled.
+/// Timers convert a local deadline to world time when scheduled, and again when the skew
+/// changes, so they fire at (never before) their deadline on the node's clock.
 ///
 /// Threading: the simulation thread only.
 class SimClock final : public Clock {
@@ -123,6 +131,8 @@ class SimClock final : public Clock {
 
  private:
   TimePoint local_at(TimePoint world) const noexcept;
+  /// When (world time) a timer for local deadline `local` must fire.
+  TimePoint to_world(TimePoint local) const noexcept;
   TimePoint world_at(TimePoint local) const noexcept;
 
   World& world_;

@@ -112,9 +112,10 @@ void Connection::close(int side) noexcept {
 }
 
 void Connection::send(int from, std::vector<std::byte> bytes, bool fin) {
-  const bool data = !fin;
+  // Faults strike live connections carrying data; a dead end has nothing left to break.
+  const bool draw = !fin && !sides_[from].blackholed && !sides_[from].reset;
   send_one(from, std::move(bytes), fin);
-  if (data) draw_faults(from);
+  if (draw) draw_faults(from);
 }
 
 void Connection::send_one(int from, std::vector<std::byte> bytes, bool fin) {
@@ -386,10 +387,7 @@ Duration Network::up_to_us(std::int64_t max_us) noexcept {
 }
 
 void Network::block(NodeIndex from, NodeIndex to) {
-  LinkState& l = link(from, to);
-  if (l.blocked) return;
-  l.blocked = true;
-  arm_partition_breaks(from, to);
+  link(from, to).blocked = true;
 }
 
 void Network::heal() {
@@ -400,18 +398,23 @@ void Network::heal() {
   for (const auto& connection : live) connection->release_held();
 }
 
-void Network::arm_partition_breaks(NodeIndex from, NodeIndex to) {
+void Network::arm_partition_breaks() {
   if (options_.partition_break_ratio.numerator == 0) return;
   const Duration timeout = std::chrono::microseconds(options_.tcp_timeout_us);
   for (const auto& [id, connection] : connections_) {
     const NodeIndex a = connection->node_of(0);
-    const NodeIndex b = connection->node_of(1);
-    if (!((a == from && b == to) || (a == to && b == from))) continue;
-    if (!chance(options_.partition_break_ratio)) continue;
+    if (!connection->partitioned()) continue;
+    if (!connection->claim_break_check()) continue;  // one check at a time
+    if (!chance(options_.partition_break_ratio)) {
+      connection->end_break_check();
+      continue;
+    }
     // TCP gives up only if the partition outlasts its retries: check again then.
     deliver_at(a, world_.now() + timeout, [weak = connection->weak_from_this()] {
       const std::shared_ptr<Connection> c = weak.lock();
-      if (!c || !c->partitioned()) return;
+      if (!c) return;
+      c->end_break_check();
+      if (!c->partitioned()) return;
       c->break_locally();
     });
   }
@@ -480,8 +483,10 @@ void Network::connect(NodeIndex from, const Endpoint& to, AcceptHandler done) {
                });
     return;
   }
-  // The SYN travels to the server; the rest happens there when it arrives.
-  deliver_at(*server, arrival_time(from, *server),
+  // The SYN travels to the server. What happens when it arrives is the server *kernel's*
+  // business (it answers even while the server process is paused or down), so the event is
+  // carried by the client node, whose connect is waiting for it anyway.
+  deliver_at(from, arrival_time(from, *server),
              [this, from, client_port, server = *server, server_port = to.port,
               done = std::move(done)]() mutable {
                syn_arrived(from, client_port, server, server_port, std::move(done));

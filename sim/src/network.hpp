@@ -92,6 +92,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void release_held() noexcept;
   /// True when some direction of this connection crosses a blocked link.
   bool partitioned() const noexcept;
+  /// Claims the connection's one pending partition-break check; false if already claimed.
+  bool claim_break_check() noexcept { return !std::exchange(break_check_pending_, true); }
+  void end_break_check() noexcept { break_check_pending_ = false; }
 
  private:
   /// What one side put on the wire: bytes, or its FIN (`fin`, always last).
@@ -129,6 +132,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Network& net_;
   std::uint64_t id_;
   Side sides_[2];
+  bool break_check_pending_ = false;
 };
 
 /// One end of a `Connection`, as user code sees it. Destroying it closes it.
@@ -201,6 +205,9 @@ class Network {
 
   // -- faults --
   void block(NodeIndex from, NodeIndex to);
+  /// After a partition: each connection across it draws, once, whether it breaks should the
+  /// partition outlast `tcp_timeout_us`.
+  void arm_partition_breaks();
   void heal();
   /// The node's process dies: every stream end it has closes, every listener closes, and
   /// until `uncut` it can neither listen nor connect.
@@ -231,9 +238,6 @@ class Network {
   std::uint16_t allocate_ephemeral(NodeIndex node);
   void syn_arrived(NodeIndex client, std::uint16_t client_port, NodeIndex server,
                    std::uint16_t server_port, AcceptHandler done);
-
-  /// A partition began between these nodes: connections across may break later.
-  void arm_partition_breaks(NodeIndex from, NodeIndex to);
 
   World& world_;
   const SimulationOptions& options_;

@@ -56,7 +56,15 @@ class World {
   bool running() const noexcept { return running_; }
   void post(NodeIndex node, Runnable& r);
   void post(NodeIndex node, ::cineyma::detail::UniqueFunction fn);
-  TimerId schedule_at(NodeIndex node, TimePoint when, ::cineyma::detail::UniqueFunction fn);
+  TimerId schedule_at(NodeIndex node, TimePoint when, ::cineyma::detail::UniqueFunction fn) {
+    return schedule_at(node, when, when, std::move(fn));
+  }
+  /// `when` in world time; `local_when` the deadline on the node's clock (for retiming).
+  TimerId schedule_at(NodeIndex node, TimePoint when, TimePoint local_when,
+                      ::cineyma::detail::UniqueFunction fn);
+  void retime(NodeIndex node, const std::function<TimePoint(TimePoint)>& to_world) {
+    timers_.retime(node, to_world);
+  }
   bool cancel(NodeIndex node, TimerId id) noexcept;
   Network& network() noexcept { return network_; }
   /// The network's own fault stream (latency draws, resets...), separate from scheduling.
@@ -132,6 +140,7 @@ class World {
   std::uint64_t trace_hash_;
   /// While a node crashes: only its tasks run, and its timers fire without time passing.
   std::optional<NodeIndex> isolated_;
+  std::uint64_t isolated_since_events_ = 0;
   std::vector<EventRecord> records_;
 
   // Declaration order matters for destruction: tasks (which may own streams) go first, in

@@ -215,7 +215,8 @@ class Simulation {
   /// From now on node `name`'s clock reads `offset` further ahead (a negative offset holds
   /// it still until real time catches up: it never runs backwards) and runs
   /// `drift_ppm` parts per million fast (negative: slow; > -1'000'000). Other nodes and
-  /// virtual time are unaffected; timers already scheduled keep their virtual deadlines.
+  /// virtual time are unaffected. Timers of the node fire when its own clock reaches their
+  /// deadline, also those scheduled before the change.
   void clock_skew(std::string_view name, Duration offset, std::int64_t drift_ppm = 0);
 
   /// Runs one event: a ready task of any node, chosen by the seeded PRNG; when none is
