@@ -467,3 +467,39 @@ TEST_CASE("sim faults: code probes count what was reached, per name", "[sim][fau
   CHECK(probes.at("test: rare path") == 2);
   CHECK(probes.at("test: other") == 1);
 }
+
+TEST_CASE("sim faults: library code has fault points and probes that the simulator counts",
+          "[sim][faults]") {
+  struct Work {};
+  class Slow : public cineyma::Actor<Slow> {
+   public:
+    void handle(const Work&, Context&) { ++handled_; }
+    int handled_ = 0;
+  };
+  // Armed everywhere, always firing: the actor cell yields after every message (BUGGIFY in
+  // src/core/cell.cpp), and a small mailbox fills up (the "mailbox full" probe).
+  SimulationOptions options;
+  options.buggify = true;
+  options.buggify_site_ratio = Ratio{1, 1};
+  options.buggify_fire_ratio = Ratio{1, 1};
+  Simulation sim(41, options);
+  Node& n = sim.add_node("n");
+  {
+    ActorSystem system(n.environment());
+    auto slow = system.spawn_with_capacity(Slow{}, 4);
+    REQUIRE(slow);
+    int refused = 0;
+    for (int i = 0; i < 10; ++i) {
+      if (!slow->try_send(Work{})) ++refused;
+    }
+    CHECK(refused == 6);
+    sim.run_for(1s);
+    REQUIRE(system.shutdown(10s));
+  }
+  CHECK(sim.probes().at("mailbox full") == 6);
+  bool cell_site_fired = false;
+  for (const auto& [site, count] : sim.buggify_fired()) {
+    if (site.rfind("cell.cpp:", 0) == 0 && count > 0) cell_site_fired = true;
+  }
+  CHECK(cell_site_fired);
+}
