@@ -246,20 +246,24 @@ std::optional<TimePoint> World::next_event_time() {
   return next;
 }
 
-bool World::step() {
+bool World::step() { return step_within(std::nullopt) == StepResult::ran; }
+
+World::StepResult World::step_within(std::optional<TimePoint> limit) {
   CINEYMA_ASSERT_MSG(!running_, "the event loop was re-entered from a simulated task");
   for (;;) {
     const std::optional<TimePoint> next = next_event_time();
-    if (!next) return false;
+    if (!next) return StepResult::idle;
     if (*next > now_) {
+      // A crashing node unwinds without time passing, so no limit applies to it.
+      if (!isolated_ && limit && *next > *limit) return StepResult::beyond;
       now_ = *next;  // the only place virtual time moves forward on its own
-      continue;
+      continue;      // released timers may belong to a paused node: look again
     }
     if (isolated_) {
       CINEYMA_ASSERT_MSG(events_ - isolated_since_events_ < kCrashDrainBudgetEvents,
                          "a crashing node does not stop producing work while it unwinds");
       run_task(ready_[*isolated_].take_random(scheduler_random_));
-      return true;
+      return StepResult::ran;
     }
     // Uniform over the tasks of every node that may run: draw an index into their union.
     std::uint64_t pick = scheduler_random_.below(eligible());
@@ -267,7 +271,7 @@ bool World::step() {
       if (runs_[i].paused_until > now_) continue;
       if (pick < ready_[i].size()) {
         run_task(ready_[i].take_at(static_cast<std::size_t>(pick)));
-        return true;
+        return StepResult::ran;
       }
       pick -= ready_[i].size();
     }
@@ -279,15 +283,15 @@ World::Stop World::drive(const std::function<bool()>& done, std::optional<TimePo
   CINEYMA_ASSERT_MSG(!running_, "the event loop was re-entered from a simulated task");
   for (;;) {
     if (done && done()) return Stop::done;
-    const std::optional<TimePoint> next = next_event_time();
-    if (!next) return Stop::idle;
-    // A crashing node unwinds without time passing, so no deadline applies to it.
-    if (!isolated_ && deadline && *next > *deadline) {
-      now_ = std::max(now_, *deadline);
-      return Stop::deadline;
+    switch (step_within(deadline)) {
+      case StepResult::ran:
+        break;
+      case StepResult::idle:
+        return Stop::idle;
+      case StepResult::beyond:
+        now_ = std::max(now_, *deadline);
+        return Stop::deadline;
     }
-    const bool stepped = step();
-    CINEYMA_ASSERT(stepped);
   }
 }
 
@@ -338,11 +342,6 @@ void World::record(const ReadyEntry& entry) {
 
 // ---------------------------------------------------------------------------------------
 // Simulation: the public face of the world.
-
-struct Simulation::Impl {
-  Impl(std::uint64_t seed, const SimulationOptions& options) : world(seed, options) {}
-  internal::World world;
-};
 
 Simulation::Simulation(std::uint64_t seed, SimulationOptions options)
     : impl_(std::make_unique<Impl>(seed, options)) {}

@@ -113,6 +113,9 @@ class World {
     TimePoint paused_until{};  ///< the node may run once now_ >= paused_until
   };
 
+  enum class StepResult { ran, idle, beyond };
+  /// One event, unless the next one lies beyond `limit` (time then does not move).
+  StepResult step_within(std::optional<TimePoint> limit);
   void run_task(const ReadyEntry& entry);
   void record(const ReadyEntry& entry);
   void shutdown() noexcept;
@@ -154,3 +157,11 @@ class World {
 };
 
 }  // namespace cineyma::sim::internal
+
+namespace cineyma::sim {
+/// What a `Simulation` holds (shared by the .cpp files that implement it).
+struct Simulation::Impl {
+  Impl(std::uint64_t seed, const SimulationOptions& options) : world(seed, options) {}
+  internal::World world;
+};
+}  // namespace cineyma::sim

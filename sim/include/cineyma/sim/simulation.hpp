@@ -246,6 +246,12 @@ class Simulation {
   /// The options the simulation runs with.
   const SimulationOptions& options() const noexcept;
 
+  /// Writes the recorded events (needs `options.record_events`) as Chrome trace-event JSON:
+  /// nodes are processes, actors (a task's `trace_tag`) threads, and each post, timer or
+  /// network delivery caused by a task is a flow arrow from that task to the one it caused.
+  /// Opens in Perfetto (ui.perfetto.dev) and chrome://tracing. Fails with the I/O error.
+  Result<void> write_trace(const std::string& path) const;
+
   /// How often each code probe (`CINEYMA_CODE_PROBE`) was reached in this run, by name.
   std::map<std::string, std::uint64_t> probes() const;
   /// How many times each BUGGIFY site fired in this run, by "file:line" (armed sites only).
