@@ -195,7 +195,8 @@ void print_result(const SeedResult& r, const Args& args, const std::string& self
               r.wall_ms);
   if (!r.death.empty()) std::printf("  died: %s\n", r.death.c_str());
   for (const auto& f : r.outcome.failures) std::printf("  failure: %s\n", f.c_str());
-  if (!passed || args.verbose) {
+  // A single seed is a replay or a close look: show which faults it ran with.
+  if (!passed || args.verbose || args.seeds == 1) {
     if (!r.outcome.options.empty()) std::printf("  options: %s\n", r.outcome.options.c_str());
     for (const auto& n : r.outcome.notes) std::printf("  note: %s\n", n.c_str());
   }

@@ -87,6 +87,9 @@ elseif(MODE STREQUAL "planted")
 
 elseif(MODE STREQUAL "watchdog")
   run_runner(out rc --scenario hangs --seed 77 --budget-ms 500)
+  if(NOT out MATCHES "^cineyma-sim: scenario=hangs seed=77 ")
+    message(FATAL_ERROR "the seed is not the first thing printed:\n${out}")
+  endif()
   if(rc EQUAL 0 OR NOT out MATCHES "seed=77 result=fail" OR NOT out MATCHES "watchdog"
      OR NOT out MATCHES "replay: [^\n]*--scenario hangs --seed 77")
     message(FATAL_ERROR "the watchdog did not report the hanging seed:\n${out}")
