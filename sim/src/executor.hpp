@@ -91,7 +91,8 @@ class SimExecutor final : public Executor {
   /// Queues `f` in a self-deleting holder. Never runs it inline.
   void post(::cineyma::detail::UniqueFunction f) override;
   /// Drives the whole simulation (every node) until `ev` is set, the virtual `timeout` has
-  /// passed, or nothing is left to run. Asserts that no simulated task is running.
+  /// passed, or nothing is left to run. While a node crashes (its boot state unwinds), only
+  /// that node runs and no timeout applies. Asserts that no simulated task is running.
   bool block_until(BlockingEvent& ev, std::optional<std::chrono::nanoseconds> timeout) override;
   /// True while the simulation runs a task — of any node: they all share the one thread, so
   /// blocking from any task would re-enter the event loop.

@@ -201,7 +201,10 @@ class Simulation {
   /// passing, its timers firing as soon as nothing else is ready, no bytes leaving it — so
   /// that an `ActorSystem` can unwind; whatever is left afterwards is dropped unrun. While
   /// down, the node's posts and timers are dropped and connects to it are refused.
-  /// Requires the node to be up.
+  /// Requires the node to be up. Build a process's state through its boot function: state
+  /// built on the node's environment outside it (an `ActorSystem` owned by the test) has its
+  /// queued work dropped and is unusable afterwards. The unwinding runs only this node, so a
+  /// `stopped()` hook that waits for another node's answer cannot complete (assertion).
   void crash(std::string_view name);
   /// Starts a fresh process on node `name` (crashing it first when it is up) and runs
   /// `boot(node)` on it; the node's incarnation grows by one.
