@@ -1,8 +1,9 @@
 // sim/src/executor.hpp — the simulated executor and the world's set of ready tasks.
 //
-// Every ready task of every node waits in one `ReadySet`; the world takes the next one
-// uniformly at random with its seeded PRNG. That single choice point is what makes a run
-// replayable from its seed, and what makes different seeds explore different interleavings.
+// Every ready task waits in its node's `ReadySet`; the world takes the next one uniformly at
+// random, among the tasks of every node that may run (not paused, not down), with its seeded
+// PRNG. That single choice point is what makes a run replayable from its seed, and what makes
+// different seeds explore different interleavings.
 // Twin of the real executor in src/asio/.
 #pragma once
 
@@ -50,9 +51,11 @@ struct ReadyEntry {
   /// Where the task keeps its own index in the set, kept current on every move so that a
   /// cancelled timer leaves the set in O(1); nullptr for tasks that are never removed early.
   std::size_t* position = nullptr;
+  /// The event that posted this task (its index + 1), or 0: for the trace's flow arrows.
+  std::uint64_t cause = 0;
 };
 
-/// The ready tasks of the whole world, in no meaningful order. Removal swaps the last entry
+/// The ready tasks of one node, in no meaningful order. Removal swaps the last entry
 /// into the hole, so the order depends only on the sequence of operations (never on
 /// addresses): deterministic for one seed.
 class ReadySet {
@@ -68,6 +71,9 @@ class ReadySet {
 
   /// Removes and returns the entry at `index`. Requires index < size().
   ReadyEntry take_at(std::size_t index) noexcept;
+
+  /// The entry at `index`. Requires index < size().
+  const ReadyEntry& at(std::size_t index) const noexcept { return entries_[index]; }
 
  private:
   std::vector<ReadyEntry> entries_;
@@ -85,7 +91,8 @@ class SimExecutor final : public Executor {
   /// Queues `f` in a self-deleting holder. Never runs it inline.
   void post(::cineyma::detail::UniqueFunction f) override;
   /// Drives the whole simulation (every node) until `ev` is set, the virtual `timeout` has
-  /// passed, or nothing is left to run. Asserts that no simulated task is running.
+  /// passed, or nothing is left to run. While a node crashes (its boot state unwinds), only
+  /// that node runs and no timeout applies. Asserts that no simulated task is running.
   bool block_until(BlockingEvent& ev, std::optional<std::chrono::nanoseconds> timeout) override;
   /// True while the simulation runs a task — of any node: they all share the one thread, so
   /// blocking from any task would re-enter the event loop.

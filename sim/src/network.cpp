@@ -1,6 +1,7 @@
 // sim/src/network.cpp — the simulated network (see network.hpp for the model).
 #include "network.hpp"
 
+#include "environment.hpp"
 #include "world.hpp"
 
 #include <cineyma/assert.hpp>
@@ -53,6 +54,10 @@ void Connection::read_some(int side, std::span<std::byte> into, ReadHandler done
     net_.post(s.node, [done = std::move(done)] { done(aborted()); });
     return;
   }
+  if (s.reset) {
+    net_.post(s.node, [done = std::move(done)] { done(fail(Errc::disconnected)); });
+    return;
+  }
   s.read_into = into;
   s.read_done = std::move(done);
   if (into.empty()) {
@@ -69,6 +74,10 @@ void Connection::write(int side, std::span<const std::byte> bytes, WriteHandler 
     net_.post(s.node, [done = std::move(done)] { done(aborted()); });
     return;
   }
+  if (s.reset) {
+    net_.post(s.node, [done = std::move(done)] { done(fail(Errc::disconnected)); });
+    return;
+  }
   if (s.peer_finished) {
     // The peer closed both directions; what we send would be refused (a real stack answers
     // with RST). Before its FIN arrives, writes succeed and the bytes are lost: that is the
@@ -76,7 +85,17 @@ void Connection::write(int side, std::span<const std::byte> bytes, WriteHandler 
     net_.post(s.node, [done = std::move(done)] { done(fail(Errc::disconnected)); });
     return;
   }
-  if (!bytes.empty()) send(side, std::vector<std::byte>(bytes.begin(), bytes.end()), false);
+  if (!bytes.empty()) {
+    // BUGGIFY: the kernel may put one write on the wire as two segments, each with its own
+    // latency draw (a stall can fall between them); the peer must cope with any split.
+    const std::size_t cut = bytes.size() > 1 && CINEYMA_BUGGIFY_WITH(net_.faults_of(s.node))
+                                ? bytes.size() / 2
+                                : bytes.size();
+    send(side, std::vector<std::byte>(bytes.begin(), bytes.begin() + cut), false);
+    if (cut < bytes.size()) {
+      send(side, std::vector<std::byte>(bytes.begin() + cut, bytes.end()), false);
+    }
+  }
   // The bytes are copied "into the kernel": the write is complete.
   net_.post(s.node, [done = std::move(done)] { done(ok()); });
 }
@@ -88,17 +107,102 @@ void Connection::close(int side) noexcept {
   if (s.read_done) finish_read(side, aborted());
   s.received.clear();
   s.received_offset = 0;
-  send(side, {}, true);
+  // After an RST there is no connection left to finish.
+  if (!s.reset) send(side, {}, true);
 }
 
 void Connection::send(int from, std::vector<std::byte> bytes, bool fin) {
+  // Faults strike live connections carrying data; a dead end has nothing left to break.
+  const bool draw = !fin && !sides_[from].blackholed && !sides_[from].reset;
+  send_one(from, std::move(bytes), fin);
+  if (draw) draw_faults(from);
+}
+
+void Connection::send_one(int from, std::vector<std::byte> bytes, bool fin) {
   Side& tx = sides_[from];
   const Side& rx = sides_[peer_of(from)];
+  if (tx.blackholed) return;  // half-open: nobody is there to receive it
   TimePoint arrive_at = net_.arrival_time(tx.node, rx.node);
+  const SimulationOptions& o = net_.options();
+  if (net_.chance(o.stall_ratio)) {
+    arrive_at += net_.up_to_us(o.stall_us);
+    CINEYMA_CODE_PROBE_WITH(net_.faults_of(tx.node), "sim: stream stalled");
+  }
   // TCP is a FIFO: a segment never overtakes the one sent before it, whatever the link does.
   if (!tx.outbound.empty()) arrive_at = std::max(arrive_at, tx.outbound.back().arrive_at);
   tx.outbound.push_back(Segment{arrive_at, std::move(bytes), fin});
-  if (!tx.delivery_scheduled) schedule_delivery(from);
+  if (!tx.delivery_scheduled && !tx.held) schedule_delivery(from);
+}
+
+void Connection::draw_faults(int from) noexcept {
+  const SimulationOptions& o = net_.options();
+  if (net_.chance(o.reset_ratio)) {
+    CINEYMA_CODE_PROBE_WITH(net_.faults_of(sides_[from].node), "sim: connection reset");
+    reset();
+  } else if (net_.chance(o.half_open_ratio)) {
+    CINEYMA_CODE_PROBE_WITH(net_.faults_of(sides_[from].node), "sim: connection half-open");
+    make_half_open(net_.chance(Ratio{1, 2}) ? from : peer_of(from));
+  }
+}
+
+void Connection::reset() noexcept {
+  for (int side = 0; side < 2; ++side) {
+    const Side& s = sides_[side];
+    const Duration latency = net_.base_latency(sides_[peer_of(side)].node, s.node);
+    net_.deliver_at(s.node, net_.world().now() + latency,
+                    [self = shared_from_this(), side] { self->observe_reset(side); });
+  }
+}
+
+void Connection::observe_reset(int side) noexcept {
+  Side& s = sides_[side];
+  if (s.reset) return;
+  s.reset = true;
+  // An RST discards what was not read yet, and whatever was still on its way to us.
+  s.received.clear();
+  s.received_offset = 0;
+  sides_[peer_of(side)].outbound.clear();
+  if (s.read_done) finish_read(side, fail(Errc::disconnected));
+}
+
+void Connection::make_half_open(int survivor) noexcept {
+  const int victim = peer_of(survivor);
+  Side& s = sides_[survivor];
+  // The survivor's segments go nowhere from now on, and the victim sends nothing more.
+  s.blackholed = true;
+  s.outbound.clear();
+  sides_[victim].outbound.clear();
+  net_.post(sides_[victim].node, [self = shared_from_this(), victim] {
+    self->observe_reset(victim);
+    self->sides_[victim].blackholed = true;  // its own later sends vanish too
+  });
+}
+
+void Connection::release_held() noexcept {
+  for (int from = 0; from < 2; ++from) {
+    Side& tx = sides_[from];
+    if (!tx.held) continue;
+    if (net_.blocked(tx.node, sides_[peer_of(from)].node)) continue;
+    tx.held = false;
+    // TCP retransmits what the partition swallowed: nothing arrives before one more latency.
+    const TimePoint earliest =
+        net_.world().now() + net_.base_latency(tx.node, sides_[peer_of(from)].node);
+    for (Segment& segment : tx.outbound) segment.arrive_at = std::max(segment.arrive_at, earliest);
+    if (!tx.outbound.empty() && !tx.delivery_scheduled) schedule_delivery(from);
+  }
+}
+
+void Connection::break_locally() noexcept {
+  CINEYMA_CODE_PROBE_WITH(net_.faults_of(sides_[0].node), "sim: partition broke a connection");
+  // Each end's TCP gives up on its own: nothing crosses the partition to tell it.
+  for (int side = 0; side < 2; ++side) {
+    net_.post(sides_[side].node, [self = shared_from_this(), side] { self->observe_reset(side); });
+  }
+}
+
+bool Connection::partitioned() const noexcept {
+  return net_.blocked(sides_[0].node, sides_[1].node) ||
+         net_.blocked(sides_[1].node, sides_[0].node);
 }
 
 void Connection::schedule_delivery(int from) {
@@ -116,11 +220,17 @@ void Connection::deliver(int from) {
   Side& tx = sides_[from];
   Side& rx = sides_[peer_of(from)];
   tx.delivery_scheduled = false;
+  if (net_.blocked(tx.node, rx.node)) {
+    // Partitioned: the segments stay where they are until heal() calls release_held().
+    tx.held = true;
+    CINEYMA_CODE_PROBE_WITH(net_.faults_of(rx.node), "sim: bytes held by a partition");
+    return;
+  }
   const TimePoint now = net_.world().now();
   while (!tx.outbound.empty() && tx.outbound.front().arrive_at <= now) {
     Segment segment = std::move(tx.outbound.front());
     tx.outbound.pop_front();
-    if (rx.closed) continue;  // a closed socket discards what arrives
+    if (rx.closed || rx.reset || rx.blackholed) continue;  // nobody reads what arrives
     if (segment.fin) {
       rx.peer_finished = true;
     } else {
@@ -136,7 +246,11 @@ void Connection::try_finish_read(int side) {
   if (!s.read_done) return;
   const std::size_t available = s.received.size() - s.received_offset;
   if (available > 0) {
-    const std::size_t n = std::min(available, s.read_into.size());
+    std::size_t n = std::min(available, s.read_into.size());
+    // BUGGIFY: a read returns fewer bytes than are buffered, as a real socket may.
+    if (n > 1 && CINEYMA_BUGGIFY_WITH(net_.faults_of(s.node))) {
+      n = 1 + static_cast<std::size_t>(net_.world().network_random().below(n - 1));
+    }
     const auto first = s.received.begin() + static_cast<std::ptrdiff_t>(s.received_offset);
     std::copy(first, first + static_cast<std::ptrdiff_t>(n), s.read_into.begin());
     s.received_offset += n;
@@ -243,16 +357,88 @@ LinkState& Network::link(NodeIndex from, NodeIndex to) {
   CINEYMA_ASSERT(from < ports_.size());
   CINEYMA_ASSERT(to < ports_.size());
   const auto [it, inserted] = links_.try_emplace({from, to});
-  if (inserted) it->second.latency = default_latency_;
+  if (inserted) it->second.latency = std::chrono::microseconds(options_.latency_us);
   return it->second;
 }
 
 TimePoint Network::arrival_time(NodeIndex from, NodeIndex to) {
-  return world_.now() + link(from, to).latency;
+  TimePoint at = world_.now() + link(from, to).latency;
+  if (options_.latency_jitter_us > 0) at += up_to_us(options_.latency_jitter_us);
+  if (options_.latency_tail_us > 0 && chance(options_.latency_tail_ratio)) {
+    at += up_to_us(options_.latency_tail_us);
+  }
+  return at;
+}
+
+FaultInjector* Network::faults_of(NodeIndex node) noexcept {
+  return world_.node_ref(node).faults();
+}
+
+bool Network::chance(const Ratio& r) noexcept {
+  if (r.numerator == 0) return false;  // no draw: an unused knob never shifts the stream
+  return world_.network_random().chance(r.numerator, r.denominator);
+}
+
+Duration Network::up_to_us(std::int64_t max_us) noexcept {
+  if (max_us <= 0) return Duration::zero();
+  const std::uint64_t us =
+      world_.network_random().below(static_cast<std::uint64_t>(max_us) + 1);
+  return std::chrono::microseconds(static_cast<std::int64_t>(us));
+}
+
+void Network::block(NodeIndex from, NodeIndex to) {
+  link(from, to).blocked = true;
+}
+
+void Network::heal() {
+  for (auto& [key, state] : links_) state.blocked = false;
+  // Ordered by connection id, so the deliveries rescheduled here are deterministic.
+  std::vector<std::shared_ptr<Connection>> live;
+  for (const auto& [id, connection] : connections_) live.push_back(connection->shared_from_this());
+  for (const auto& connection : live) connection->release_held();
+}
+
+void Network::arm_partition_breaks() {
+  if (options_.partition_break_ratio.numerator == 0) return;
+  const Duration timeout = std::chrono::microseconds(options_.tcp_timeout_us);
+  for (const auto& [id, connection] : connections_) {
+    const NodeIndex a = connection->node_of(0);
+    if (!connection->partitioned()) continue;
+    if (!connection->claim_break_check()) continue;  // one check at a time
+    if (!chance(options_.partition_break_ratio)) {
+      connection->end_break_check();
+      continue;
+    }
+    // TCP gives up only if the partition outlasts its retries: check again then.
+    deliver_at(a, world_.now() + timeout, [weak = connection->weak_from_this()] {
+      const std::shared_ptr<Connection> c = weak.lock();
+      if (!c) return;
+      c->end_break_check();
+      if (!c->partitioned()) return;
+      c->break_locally();
+    });
+  }
+}
+
+void Network::cut(NodeIndex node) {
+  ports_[node].cut = true;
+  std::vector<std::pair<std::shared_ptr<Connection>, int>> ends;
+  for (const auto& [id, connection] : connections_) {
+    for (int side = 0; side < 2; ++side) {
+      if (connection->node_of(side) == node) ends.emplace_back(connection->shared_from_this(), side);
+    }
+  }
+  for (const auto& [connection, side] : ends) connection->close(side);
+  std::vector<SimListener*> listening;
+  for (const auto& [key, listener] : listeners_) {
+    if (key.first == node) listening.push_back(listener);
+  }
+  for (SimListener* listener : listening) listener->close();
 }
 
 Result<std::unique_ptr<Listener>> Network::listen(NodeIndex node, const Endpoint& at) {
   CINEYMA_ASSERT(node < ports_.size());
+  if (ports_[node].cut) return fail_errc(std::errc::network_down);
   const std::string& own_name = world_.node_name(node);
   // A node can only bind its own address (or "any").
   if (!at.host.empty() && at.host != own_name) {
@@ -273,6 +459,10 @@ Result<std::unique_ptr<Listener>> Network::listen(NodeIndex node, const Endpoint
 void Network::connect(NodeIndex from, const Endpoint& to, AcceptHandler done) {
   CINEYMA_ASSERT(static_cast<bool>(done));
   CINEYMA_ASSERT(from < ports_.size());
+  if (ports_[from].cut) {
+    post(from, [done = std::move(done)] { done(fail_errc(std::errc::network_down)); });
+    return;
+  }
   const std::optional<NodeIndex> server = world_.find_node_index(to.host);
   if (!server) {
     post(from, [done = std::move(done)] { done(fail_errc(std::errc::host_unreachable)); });
@@ -283,8 +473,20 @@ void Network::connect(NodeIndex from, const Endpoint& to, AcceptHandler done) {
     post(from, [done = std::move(done)] { done(fail_errc(std::errc::address_not_available)); });
     return;
   }
-  // The SYN travels to the server; the rest happens there when it arrives.
-  deliver_at(*server, arrival_time(from, *server),
+  if (blocked(from, *server) || blocked(*server, from)) {
+    // The SYN (or its answer) is lost; TCP retries until it gives up.
+    CINEYMA_CODE_PROBE_WITH(faults_of(from), "sim: connect across a partition");
+    deliver_at(from, world_.now() + std::chrono::microseconds(options_.tcp_timeout_us),
+               [this, from, client_port, done = std::move(done)] {
+                 ports_[from].bound.erase(client_port);
+                 done(fail_errc(std::errc::timed_out));
+               });
+    return;
+  }
+  // The SYN travels to the server. What happens when it arrives is the server *kernel's*
+  // business (it answers even while the server process is paused or down), so the event is
+  // carried by the client node, whose connect is waiting for it anyway.
+  deliver_at(from, arrival_time(from, *server),
              [this, from, client_port, server = *server, server_port = to.port,
               done = std::move(done)]() mutable {
                syn_arrived(from, client_port, server, server_port, std::move(done));
@@ -294,7 +496,11 @@ void Network::connect(NodeIndex from, const Endpoint& to, AcceptHandler done) {
 void Network::syn_arrived(NodeIndex client, std::uint16_t client_port, NodeIndex server,
                           std::uint16_t server_port, AcceptHandler done) {
   const auto it = listeners_.find({server, server_port});
-  if (it == listeners_.end()) {
+  const bool refused = it == listeners_.end() || chance(options_.connect_refused_ratio);
+  if (refused && it != listeners_.end()) {
+    CINEYMA_CODE_PROBE_WITH(faults_of(server), "sim: connect refused by a full backlog");
+  }
+  if (refused) {
     ports_[client].bound.erase(client_port);
     deliver_at(client, arrival_time(server, client), [done = std::move(done)] {
       done(fail_errc(std::errc::connection_refused));

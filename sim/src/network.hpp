@@ -7,12 +7,23 @@
 // the receiving node, and every completion runs as a task of the node that owns the object
 // — never inline in the initiating call.
 //
-// Where state lives, so fault injection has one place to change each concern:
-//  - `LinkState` (per directed node pair, in `Network::links_`): latency today; partitions,
-//    latency tails, loss and resets later. Every arrival time is computed by
-//    `Network::arrival_time`.
-//  - `Connection`: the two ends of one stream (buffers, bytes in flight, FIN flags). Every live
-//    connection is registered in `Network::connections_` so faults can find and break it.
+// Faults (knobs in SimulationOptions, draws from the world's network stream):
+//  - latency: base + jitter + a long tail, drawn per segment; a stall adds to one segment and,
+//    TCP being a FIFO, delays everything behind it;
+//  - reset: both ends observe an RST (reads and writes fail with `Errc::disconnected`, unread
+//    bytes are discarded);
+//  - half-open: one end observes an RST, the other stays "connected" into the void: its
+//    writes succeed and vanish, its reads wait forever;
+//  - partition (`LinkState::blocked`, one direction): segments are held where they are and
+//    move again on heal; a connection still partitioned after `tcp_timeout_us` may break;
+//    a connect across a partition times out;
+//  - refused connect, and crash (`Network::cut`: the node's streams close, its listeners go).
+//
+// Where state lives, so each concern has one place:
+//  - `LinkState` (per directed node pair, in `Network::links_`): latency and partition.
+//    Every arrival time is computed by `Network::arrival_time`.
+//  - `Connection`: the two ends of one stream (buffers, bytes in flight, FIN/RST flags). Every
+//    live connection is registered in `Network::connections_` so faults can find and break it.
 //  - `Network::listeners_` and `ports_`: who listens where, which ports are taken.
 #pragma once
 
@@ -21,6 +32,7 @@
 #include <cineyma/detail/unique_function.hpp>
 #include <cineyma/env/clock.hpp>
 #include <cineyma/env/transport.hpp>
+#include <cineyma/sim/simulation.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -46,6 +58,7 @@ using WriteHandler = std::function<void(Result<void>)>;
 /// The directed path from one node to another: all per-link knobs live here.
 struct LinkState {
   Duration latency{};
+  bool blocked = false;  ///< partitioned: nothing gets through in this direction
 };
 
 /// One simulated TCP connection. Side 0 is the connecting (client) end, side 1 the accepted
@@ -64,6 +77,24 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void close(int side) noexcept;
   const Endpoint& local_endpoint(int side) const noexcept { return sides_[side].local; }
   std::uint64_t id() const noexcept { return id_; }
+  NodeIndex node_of(int side) const noexcept { return sides_[side].node; }
+
+  // -- faults (called by the network) --
+  /// Both ends observe an RST, each after one latency from the other.
+  void reset() noexcept;
+  /// `side` observes an RST now (a task of its node).
+  void observe_reset(int side) noexcept;
+  /// One end (chosen by the caller) observes an RST; the other is left half-open.
+  void make_half_open(int survivor) noexcept;
+  /// The partition outlasted TCP's retries: each end observes the break on its own.
+  void break_locally() noexcept;
+  /// A partition healed: held segments move again.
+  void release_held() noexcept;
+  /// True when some direction of this connection crosses a blocked link.
+  bool partitioned() const noexcept;
+  /// Claims the connection's one pending partition-break check; false if already claimed.
+  bool claim_break_check() noexcept { return !std::exchange(break_check_pending_, true); }
+  void end_break_check() noexcept { break_check_pending_ = false; }
 
  private:
   /// What one side put on the wire: bytes, or its FIN (`fin`, always last).
@@ -77,6 +108,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     Endpoint local;
     bool closed = false;         ///< this side called close(): it neither sends nor receives
     bool peer_finished = false;  ///< the peer's FIN arrived: reads fail once drained
+    bool reset = false;          ///< an RST arrived: reads and writes fail
+    bool blackholed = false;     ///< half-open survivor: sends vanish, nothing arrives
+    bool held = false;           ///< `outbound` waits for a partition to heal
     std::vector<std::byte> received;
     std::size_t received_offset = 0;  ///< bytes of `received` already read
     std::span<std::byte> read_into;
@@ -87,6 +121,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   static int peer_of(int side) noexcept { return 1 - side; }
   void send(int from, std::vector<std::byte> bytes, bool fin);
+  void send_one(int from, std::vector<std::byte> bytes, bool fin);
+  /// After a segment went out: maybe reset the connection or make it half-open.
+  void draw_faults(int from) noexcept;
   void schedule_delivery(int from);
   void deliver(int from);
   void try_finish_read(int side);
@@ -95,6 +132,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Network& net_;
   std::uint64_t id_;
   Side sides_[2];
+  bool break_check_pending_ = false;
 };
 
 /// One end of a `Connection`, as user code sees it. Destroying it closes it.
@@ -142,8 +180,8 @@ class SimListener final : public Listener {
 /// The network of one simulation.
 class Network {
  public:
-  Network(World& world, Duration default_latency) noexcept
-      : world_(world), default_latency_(default_latency) {}
+  Network(World& world, const SimulationOptions& options) noexcept
+      : world_(world), options_(options) {}
   Network(const Network&) = delete;
   Network& operator=(const Network&) = delete;
 
@@ -152,8 +190,29 @@ class Network {
 
   /// The link from `from` to `to` (created with the defaults on first use).
   LinkState& link(NodeIndex from, NodeIndex to);
-  /// When something sent now from `from` reaches `to`.
+  /// When something sent now from `from` reaches `to`: latency, jitter and tail, drawn.
   TimePoint arrival_time(NodeIndex from, NodeIndex to);
+  /// The base latency of the link (no draw).
+  Duration base_latency(NodeIndex from, NodeIndex to) { return link(from, to).latency; }
+  bool blocked(NodeIndex from, NodeIndex to) { return link(from, to).blocked; }
+  const SimulationOptions& options() const noexcept { return options_; }
+  /// The fault points of `node` (for BUGGIFY sites and probes in the transport).
+  FaultInjector* faults_of(NodeIndex node) noexcept;
+  /// True with probability `r`, drawn from the network's stream (never drawn when r is 0).
+  bool chance(const Ratio& r) noexcept;
+  /// Uniform in [0, max_us] microseconds, drawn from the network's stream.
+  Duration up_to_us(std::int64_t max_us) noexcept;
+
+  // -- faults --
+  void block(NodeIndex from, NodeIndex to);
+  /// After a partition: each connection across it draws, once, whether it breaks should the
+  /// partition outlast `tcp_timeout_us`.
+  void arm_partition_breaks();
+  void heal();
+  /// The node's process dies: every stream end it has closes, every listener closes, and
+  /// until `uncut` it can neither listen nor connect.
+  void cut(NodeIndex node);
+  void uncut(NodeIndex node) noexcept { ports_[node].cut = false; }
 
   Result<std::unique_ptr<Listener>> listen(NodeIndex node, const Endpoint& at);
   void connect(NodeIndex from, const Endpoint& to, AcceptHandler done);
@@ -173,6 +232,7 @@ class Network {
   struct NodePorts {
     std::set<std::uint16_t> bound;  ///< listening ports and client ends of live connections
     std::uint16_t next_ephemeral = 0;
+    bool cut = false;  ///< crashing or down
   };
   /// A free port from the node's ephemeral range (deterministic: a rolling counter), or 0.
   std::uint16_t allocate_ephemeral(NodeIndex node);
@@ -180,7 +240,7 @@ class Network {
                    std::uint16_t server_port, AcceptHandler done);
 
   World& world_;
-  Duration default_latency_;
+  const SimulationOptions& options_;
   std::map<std::pair<NodeIndex, NodeIndex>, LinkState> links_;
   std::vector<NodePorts> ports_;
   std::map<std::pair<NodeIndex, std::uint16_t>, SimListener*> listeners_;

@@ -42,17 +42,47 @@ class RunningScope {
 
 }  // namespace
 
+// The network's fault stream is salted too, so that turning network faults on or off does
+// not shift the scheduler's choices.
+constexpr std::uint64_t kNetworkSeedSalt = 0x6E6574776F726B21ULL;  // "network!"
+
+// A crashing node that still has work after this many events is stuck (a timer loop that
+// re-arms itself, an actor that never finishes): fail loudly rather than spin.
+constexpr std::uint64_t kCrashDrainBudgetEvents = 10'000'000;
+
 World::World(std::uint64_t seed, const SimulationOptions& options)
     : seed_(seed),
       options_(options),
       scheduler_random_(seed),
       node_seeds_(seed ^ kNodeSeedSalt),
+      network_random_(seed ^ kNetworkSeedSalt),
       trace_hash_(kFnvOffsetBasis),
-      network_(*this, std::chrono::microseconds(options.latency_us)) {
+      network_(*this, options_) {
   CINEYMA_ASSERT(options.latency_us >= 0);
 }
 
-World::~World() { shutdown(); }
+World::~World() {
+  // Boot state unwinds first, each node as in a crash (an ActorSystem needs its node's
+  // executor to stop its actors); then everything left is dropped unrun.
+  for (std::size_t i = nodes_.size(); i-- > 0;) {
+    const auto node = static_cast<NodeIndex>(i);
+    if (runs_[node].up && nodes_[node]->has_state()) crash(node);
+  }
+  shutdown();
+}
+
+void World::drop(const ReadyEntry& entry) noexcept {
+  switch (entry.kind) {
+    case TaskKind::runnable:
+      break;  // not ours: just forget it
+    case TaskKind::function:
+      delete static_cast<FunctionTask*>(entry.task);
+      break;
+    case TaskKind::timer:
+      timers_.begin_run(*static_cast<TimerTask*>(entry.task)).reset();
+      break;
+  }
+}
 
 void World::shutdown() noexcept {
   CINEYMA_ASSERT_MSG(!running_, "a Simulation destroyed from inside one of its tasks");
@@ -60,21 +90,32 @@ void World::shutdown() noexcept {
   // stream, a listener) whose destructors post completions, and those must not run either.
   shutting_down_ = true;
   for (;;) {
-    if (!ready_.empty()) {
-      const ReadyEntry entry = ready_.take_at(ready_.size() - 1);
-      switch (entry.kind) {
-        case TaskKind::runnable:
-          break;  // not ours: just forget it
-        case TaskKind::function:
-          delete static_cast<FunctionTask*>(entry.task);
-          break;
-        case TaskKind::timer:
-          timers_.begin_run(*static_cast<TimerTask*>(entry.task)).reset();
-          break;
-      }
+    bool dropped = false;
+    for (ReadySet& set : ready_) {
+      if (set.empty()) continue;
+      drop(set.take_at(set.size() - 1));
+      dropped = true;
+    }
+    if (dropped) continue;
+    if (std::unique_ptr<TimerTask> timer = timers_.take_any(ready_)) {
+      timer.reset();
       continue;
     }
-    if (std::unique_ptr<TimerTask> timer = timers_.take_any(ready_)) {
+    break;
+  }
+}
+
+void World::purge(NodeIndex node) noexcept {
+  // Destroying a task may post or schedule again: for this node that is dropped at once
+  // (it is marked down before), so the loop ends.
+  CINEYMA_ASSERT(!runs_[node].up);
+  for (;;) {
+    ReadySet& set = ready_[node];
+    if (!set.empty()) {
+      drop(set.take_at(set.size() - 1));
+      continue;
+    }
+    if (std::unique_ptr<TimerTask> timer = timers_.take_any_of(node, ready_)) {
       timer.reset();
       continue;
     }
@@ -88,9 +129,10 @@ SimNode& World::add_node(std::string name) {
   const auto index = static_cast<NodeIndex>(nodes_.size());
   CINEYMA_ASSERT(nodes_.size() == index);  // no overflow of NodeIndex
   network_.add_node();
+  ready_.emplace_back();
+  runs_.emplace_back();
   nodes_.push_back(std::make_unique<SimNode>(*this, network_, index, name,
-                                             node_seeds_.next_u64(),
-                                             options_.callback_exceptions));
+                                             node_seeds_.next_u64(), options_));
   node_by_name_.emplace(std::move(name), index);
   return *nodes_.back();
 }
@@ -113,26 +155,27 @@ const std::string& World::node_name(NodeIndex node) const noexcept {
 
 void World::post(NodeIndex node, Runnable& r) {
   CINEYMA_ASSERT(node < nodes_.size());
-  if (shutting_down_) return;
-  ready_.push(ReadyEntry{&r, node, TaskKind::runnable, nullptr});
+  if (shutting_down_ || !runs_[node].up) return;
+  ready_[node].push(ReadyEntry{&r, node, TaskKind::runnable, nullptr, current_cause()});
 }
 
 void World::post(NodeIndex node, ::cineyma::detail::UniqueFunction fn) {
   CINEYMA_ASSERT(node < nodes_.size());
   CINEYMA_ASSERT(static_cast<bool>(fn));
-  if (shutting_down_) return;  // `fn` is destroyed unrun
+  if (shutting_down_ || !runs_[node].up) return;  // `fn` is destroyed unrun
   auto task = std::make_unique<FunctionTask>(std::move(fn));
-  ready_.push(ReadyEntry{task.get(), node, TaskKind::function, nullptr});
+  ready_[node].push(ReadyEntry{task.get(), node, TaskKind::function, nullptr, current_cause()});
   static_cast<void>(task.release());  // owned by the ready set until it runs
 }
 
-TimerId World::schedule_at(NodeIndex node, TimePoint when,
+TimerId World::schedule_at(NodeIndex node, TimePoint when, TimePoint local_when,
                            ::cineyma::detail::UniqueFunction fn) {
   CINEYMA_ASSERT(node < nodes_.size());
-  // During shutdown the timer is created and dropped at once: the caller still gets a valid,
-  // never-reused id, and cancelling it later returns false.
-  const TimerId id = timers_.add(node, std::max(when, now_), std::move(fn));
-  if (shutting_down_) static_cast<void>(timers_.cancel(node, id, ready_));
+  // During shutdown (or while the node is down) the timer is created and dropped at once:
+  // the caller still gets a valid, never-reused id, and cancelling it later returns false.
+  const TimerId id =
+      timers_.add(node, std::max(when, now_), local_when, std::move(fn), current_cause());
+  if (shutting_down_ || !runs_[node].up) static_cast<void>(timers_.cancel(node, id, ready_));
   return id;
 }
 
@@ -141,37 +184,114 @@ bool World::cancel(NodeIndex node, TimerId id) noexcept {
   return timers_.cancel(node, id, ready_);
 }
 
-bool World::step() {
-  CINEYMA_ASSERT_MSG(!running_, "the event loop was re-entered from a simulated task");
+void World::crash(NodeIndex node) {
+  CINEYMA_ASSERT_MSG(!running_, "crash() from inside a simulated task");
+  CINEYMA_ASSERT(node < nodes_.size());
+  CINEYMA_ASSERT_MSG(runs_[node].up, "crash() of a node that is already down");
+  // 1. Nothing leaves the process any more: its streams and listeners close now.
+  network_.cut(node);
+  // 2. Its boot state unwinds in isolation (see Simulation::crash): an ActorSystem's
+  //    destructor drives this node alone until its actors are gone.
+  runs_[node].paused_until = TimePoint{};
+  isolated_ = node;
+  isolated_since_events_ = events_;
+  nodes_[node]->destroy_state();
+  // Work not owned by the boot state (a timer the test set, completions of closed streams)
+  // is not run: the process is gone. It is dropped below, as at the end of a simulation.
+  isolated_.reset();
+  // 3. The process is gone: whatever is still queued for it is dropped unrun.
+  runs_[node].up = false;
+  purge(node);
+}
+
+void World::revive(NodeIndex node) {
+  CINEYMA_ASSERT_MSG(!running_, "restart() from inside a simulated task");
+  CINEYMA_ASSERT(!runs_[node].up);
+  runs_[node].up = true;
+  network_.uncut(node);
+}
+
+void World::pause(NodeIndex node, Duration d) {
+  CINEYMA_ASSERT_MSG(!running_, "pause() from inside a simulated task");
+  CINEYMA_ASSERT(d >= Duration::zero());
+  NodeRun& run = runs_[node];
+  run.paused_until = std::max(run.paused_until, now_ + d);
+}
+
+std::size_t World::eligible() const noexcept {
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < ready_.size(); ++i) {
+    if (runs_[i].paused_until <= now_) total += ready_[i].size();
+  }
+  return total;
+}
+
+std::optional<TimePoint> World::next_event_time() {
   // Timers scheduled at (or before) the current instant join the ready set right away, so a
   // busy node cannot starve them.
   timers_.release_due(now_, ready_);
-  if (ready_.empty()) {
-    const std::optional<TimePoint> next = timers_.next_deadline();
-    if (!next) return false;
-    CINEYMA_ASSERT(*next > now_);
-    now_ = *next;
-    timers_.release_due(now_, ready_);
-    CINEYMA_ASSERT(!ready_.empty());
+  if (isolated_) {
+    if (!ready_[*isolated_].empty()) return now_;
+    if (timers_.release_next_of(*isolated_, ready_)) return now_;
+    return std::nullopt;
   }
-  run_task(ready_.take_random(scheduler_random_));
-  return true;
+  if (eligible() > 0) return now_;
+  std::optional<TimePoint> next = timers_.next_deadline();
+  for (std::size_t i = 0; i < ready_.size(); ++i) {
+    const TimePoint until = runs_[i].paused_until;
+    // A paused node only matters when it has something to run once it wakes up: its own
+    // timers are already counted by next_deadline().
+    if (until > now_ && !ready_[i].empty() && (!next || until < *next)) next = until;
+  }
+  return next;
+}
+
+bool World::step() { return step_within(std::nullopt) == StepResult::ran; }
+
+World::StepResult World::step_within(std::optional<TimePoint> limit) {
+  CINEYMA_ASSERT_MSG(!running_, "the event loop was re-entered from a simulated task");
+  for (;;) {
+    const std::optional<TimePoint> next = next_event_time();
+    if (!next) return StepResult::idle;
+    if (*next > now_) {
+      // A crashing node unwinds without time passing, so no limit applies to it.
+      if (!isolated_ && limit && *next > *limit) return StepResult::beyond;
+      now_ = *next;  // the only place virtual time moves forward on its own
+      continue;      // released timers may belong to a paused node: look again
+    }
+    if (isolated_) {
+      CINEYMA_ASSERT_MSG(events_ - isolated_since_events_ < kCrashDrainBudgetEvents,
+                         "a crashing node does not stop producing work while it unwinds");
+      run_task(ready_[*isolated_].take_random(scheduler_random_));
+      return StepResult::ran;
+    }
+    // Uniform over the tasks of every node that may run: draw an index into their union.
+    std::uint64_t pick = scheduler_random_.below(eligible());
+    for (std::size_t i = 0; i < ready_.size(); ++i) {
+      if (runs_[i].paused_until > now_) continue;
+      if (pick < ready_[i].size()) {
+        run_task(ready_[i].take_at(static_cast<std::size_t>(pick)));
+        return StepResult::ran;
+      }
+      pick -= ready_[i].size();
+    }
+    CINEYMA_ASSERT_MSG(false, "eligible() disagrees with the ready sets");
+  }
 }
 
 World::Stop World::drive(const std::function<bool()>& done, std::optional<TimePoint> deadline) {
   CINEYMA_ASSERT_MSG(!running_, "the event loop was re-entered from a simulated task");
   for (;;) {
     if (done && done()) return Stop::done;
-    const std::optional<TimePoint> next = timers_.next_deadline();
-    if (ready_.empty()) {
-      if (!next) return Stop::idle;
-      if (deadline && *next > *deadline) {
+    switch (step_within(deadline)) {
+      case StepResult::ran:
+        break;
+      case StepResult::idle:
+        return Stop::idle;
+      case StepResult::beyond:
         now_ = std::max(now_, *deadline);
         return Stop::deadline;
-      }
     }
-    const bool stepped = step();
-    CINEYMA_ASSERT(stepped);
   }
 }
 
@@ -205,24 +325,23 @@ void World::run_task(const ReadyEntry& entry) {
   }
 }
 
-void World::record(const ReadyEntry& entry) noexcept {
+void World::record(const ReadyEntry& entry) {
   if (!options_.trace) return;
+  const std::uint64_t tag = entry.task->trace_tag();
   fnv1a_mix(trace_hash_, events_);
   fnv1a_mix(trace_hash_, static_cast<std::uint64_t>(now_.time_since_epoch().count()));
   fnv1a_mix(trace_hash_, entry.node);
-  fnv1a_mix(trace_hash_, entry.task->trace_tag());
+  fnv1a_mix(trace_hash_, tag);
   fnv1a_mix(trace_hash_, static_cast<std::uint64_t>(entry.kind));
+  if (options_.record_events) {
+    records_.push_back(EventRecord{now_, entry.node, entry.kind, tag, entry.cause});
+  }
 }
 
 }  // namespace internal
 
 // ---------------------------------------------------------------------------------------
 // Simulation: the public face of the world.
-
-struct Simulation::Impl {
-  Impl(std::uint64_t seed, const SimulationOptions& options) : world(seed, options) {}
-  internal::World world;
-};
 
 Simulation::Simulation(std::uint64_t seed, SimulationOptions options)
     : impl_(std::make_unique<Impl>(seed, options)) {}
@@ -233,7 +352,85 @@ std::uint64_t Simulation::seed() const noexcept { return impl_->world.seed(); }
 
 Node& Simulation::add_node(std::string name) { return impl_->world.add_node(std::move(name)); }
 
+Node& Simulation::add_node(std::string name, BootFunction boot) {
+  internal::SimNode& node = impl_->world.add_node(std::move(name));
+  node.set_boot(std::move(boot));
+  if (node.boot()) node.boot()(node);
+  return node;
+}
+
 Node* Simulation::node(std::string_view name) noexcept { return impl_->world.find_node(name); }
+
+namespace {
+internal::NodeIndex index_of(internal::World& world, std::string_view name) {
+  const std::optional<internal::NodeIndex> index = world.find_node_index(name);
+  CINEYMA_ASSERT_MSG(index.has_value(), "no simulated node has that name");
+  return *index;
+}
+}  // namespace
+
+namespace {
+void block_links(internal::World& world, const std::vector<std::string>& from,
+                 const std::vector<std::string>& to) {
+  CINEYMA_ASSERT_MSG(!world.running(), "partition() from inside a simulated task");
+  for (const std::string& f : from) {
+    for (const std::string& t : to) {
+      const internal::NodeIndex fi = index_of(world, f);
+      const internal::NodeIndex ti = index_of(world, t);
+      if (fi != ti) world.network().block(fi, ti);  // a node always reaches itself
+    }
+  }
+}
+}  // namespace
+
+void Simulation::partition(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+  block_links(impl_->world, a, b);
+  block_links(impl_->world, b, a);
+  impl_->world.network().arm_partition_breaks();
+}
+
+void Simulation::partition_one_way(const std::vector<std::string>& from,
+                                   const std::vector<std::string>& to) {
+  block_links(impl_->world, from, to);
+  impl_->world.network().arm_partition_breaks();
+}
+
+void Simulation::heal() {
+  CINEYMA_ASSERT_MSG(!impl_->world.running(), "heal() from inside a simulated task");
+  impl_->world.network().heal();
+}
+
+void Simulation::crash(std::string_view name) {
+  impl_->world.crash(index_of(impl_->world, name));
+}
+
+void Simulation::restart(std::string_view name, BootFunction boot) {
+  internal::World& world = impl_->world;
+  const internal::NodeIndex index = index_of(world, name);
+  if (world.is_up(index)) world.crash(index);
+  world.revive(index);
+  internal::SimNode& node = world.node_ref(index);
+  node.note_restart();
+  node.set_boot(std::move(boot));
+  if (node.boot()) node.boot()(node);
+}
+
+void Simulation::restart(std::string_view name) {
+  const internal::NodeIndex index = index_of(impl_->world, name);
+  BootFunction boot = impl_->world.node_ref(index).boot();
+  restart(name, std::move(boot));
+}
+
+void Simulation::pause(std::string_view name, Duration d) {
+  impl_->world.pause(index_of(impl_->world, name), d);
+}
+
+void Simulation::clock_skew(std::string_view name, Duration offset, std::int64_t drift_ppm) {
+  internal::World& world = impl_->world;
+  CINEYMA_ASSERT_MSG(!world.running(), "clock_skew() from inside a simulated task");
+  CINEYMA_ASSERT_MSG(drift_ppm > -1'000'000, "a clock must keep moving forward");
+  world.node_ref(index_of(world, name)).sim_clock().set_skew(offset, drift_ppm);
+}
 
 bool Simulation::step() { return impl_->world.step(); }
 
@@ -259,5 +456,27 @@ TimePoint Simulation::now() const noexcept { return impl_->world.now(); }
 std::uint64_t Simulation::events() const noexcept { return impl_->world.events(); }
 
 std::uint64_t Simulation::trace_hash() const noexcept { return impl_->world.trace_hash(); }
+
+const SimulationOptions& Simulation::options() const noexcept { return impl_->world.options(); }
+
+std::map<std::string, std::uint64_t> Simulation::probes() const {
+  std::map<std::string, std::uint64_t> total;
+  const internal::World& world = impl_->world;
+  for (internal::NodeIndex i = 0; i < world.node_count(); ++i) {
+    for (const auto& [name, count] : world.node_at(i).sim_faults().probes()) total[name] += count;
+  }
+  return total;
+}
+
+std::map<std::string, std::uint64_t> Simulation::buggify_fired() const {
+  std::map<std::string, std::uint64_t> total;
+  const internal::World& world = impl_->world;
+  for (internal::NodeIndex i = 0; i < world.node_count(); ++i) {
+    for (const auto& [site, count] : world.node_at(i).sim_faults().buggify_fired()) {
+      total[site] += count;
+    }
+  }
+  return total;
+}
 
 }  // namespace cineyma::sim

@@ -2,8 +2,11 @@
 // network and the nodes, plus the event loop that drives them.
 //
 // Invariants:
-//  - virtual time only moves when no task is ready, and only to the earliest pending timer
-//    (or to the end of a bounded run); it never moves backwards;
+//  - virtual time only moves when no task may run (none ready, or only on paused nodes), and
+//    only to the earliest pending timer or pause end (or to the end of a bounded run); it
+//    never moves backwards;
+//  - a node that is down has no task and no timer: whatever is posted or scheduled for it is
+//    dropped at once;
 //  - the only source of ordering choices is `scheduler_random_` (seeded once);
 //  - no task runs inline in the call that posts or schedules it, and the loop is never
 //    re-entered from a running task (assertions).
@@ -53,9 +56,40 @@ class World {
   bool running() const noexcept { return running_; }
   void post(NodeIndex node, Runnable& r);
   void post(NodeIndex node, ::cineyma::detail::UniqueFunction fn);
-  TimerId schedule_at(NodeIndex node, TimePoint when, ::cineyma::detail::UniqueFunction fn);
+  TimerId schedule_at(NodeIndex node, TimePoint when, ::cineyma::detail::UniqueFunction fn) {
+    return schedule_at(node, when, when, std::move(fn));
+  }
+  /// `when` in world time; `local_when` the deadline on the node's clock (for retiming).
+  TimerId schedule_at(NodeIndex node, TimePoint when, TimePoint local_when,
+                      ::cineyma::detail::UniqueFunction fn);
+  void retime(NodeIndex node, const std::function<TimePoint(TimePoint)>& to_world) {
+    timers_.retime(node, to_world);
+  }
   bool cancel(NodeIndex node, TimerId id) noexcept;
   Network& network() noexcept { return network_; }
+  /// The network's own fault stream (latency draws, resets...), separate from scheduling.
+  Prng& network_random() noexcept { return network_random_; }
+
+  // -- process faults (never from inside a task) --
+  bool is_up(NodeIndex node) const noexcept { return runs_[node].up; }
+  void crash(NodeIndex node);
+  /// Brings a crashed node back up (empty: its boot runs next, by the caller).
+  void revive(NodeIndex node);
+  void pause(NodeIndex node, Duration d);
+
+  // -- trace --
+  /// One executed event, kept when `options.record_events`.
+  struct EventRecord {
+    TimePoint at;
+    NodeIndex node;
+    TaskKind kind;
+    std::uint64_t tag;    ///< the runnable's trace_tag (an actor id for actor cells)
+    std::uint64_t cause;  ///< the event that caused it (index + 1), or 0
+  };
+  const std::vector<EventRecord>& event_records() const noexcept { return records_; }
+  std::size_t node_count() const noexcept { return nodes_.size(); }
+  const SimNode& node_at(NodeIndex node) const noexcept { return *nodes_[node]; }
+  SimNode& node_ref(NodeIndex node) noexcept { return *nodes_[node]; }
 
   // -- the event loop (never from inside a task) --
   /// Runs one ready task, first advancing time to the next timer if nothing is ready.
@@ -74,27 +108,60 @@ class World {
   std::uint64_t trace_hash() const noexcept { return trace_hash_; }
 
  private:
+  struct NodeRun {
+    bool up = true;
+    TimePoint paused_until{};  ///< the node may run once now_ >= paused_until
+  };
+
+  enum class StepResult { ran, idle, beyond };
+  /// One event, unless the next one lies beyond `limit` (time then does not move).
+  StepResult step_within(std::optional<TimePoint> limit);
   void run_task(const ReadyEntry& entry);
-  void record(const ReadyEntry& entry) noexcept;
+  void record(const ReadyEntry& entry);
   void shutdown() noexcept;
+  /// Destroys a ready entry without running it.
+  void drop(const ReadyEntry& entry) noexcept;
+  /// Ready tasks on nodes that may run now.
+  std::size_t eligible() const noexcept;
+  /// When the next event can happen: now_ if a task may run, else the earliest pending
+  /// timer or pause end; nullopt when nothing is left. Releases timers due now first.
+  std::optional<TimePoint> next_event_time();
+  /// Drops every task and timer of `node` (its process is gone).
+  void purge(NodeIndex node) noexcept;
+  /// The cause to record for a task posted now: the running event, or 0.
+  std::uint64_t current_cause() const noexcept { return running_ ? events_ : 0; }
 
   std::uint64_t seed_;
   SimulationOptions options_;
   Prng scheduler_random_;  ///< picks the next ready task
   Prng node_seeds_;        ///< one fork per node, in creation order
+  Prng network_random_;    ///< network faults and latency draws
   TimePoint now_{};
   bool running_ = false;
   bool shutting_down_ = false;
   std::uint64_t events_ = 0;
   std::uint64_t trace_hash_;
+  /// While a node crashes: only its tasks run, and its timers fire without time passing.
+  std::optional<NodeIndex> isolated_;
+  std::uint64_t isolated_since_events_ = 0;
+  std::vector<EventRecord> records_;
 
   // Declaration order matters for destruction: tasks (which may own streams) go first, in
   // `shutdown()`; then the network; then the nodes whose adapters everything refers to.
   std::vector<std::unique_ptr<SimNode>> nodes_;
   std::map<std::string, NodeIndex, std::less<>> node_by_name_;
   Network network_;
-  ReadySet ready_;
+  ReadySets ready_;           ///< per node
+  std::vector<NodeRun> runs_;  ///< per node
   TimerQueue timers_;
 };
 
 }  // namespace cineyma::sim::internal
+
+namespace cineyma::sim {
+/// What a `Simulation` holds (shared by the .cpp files that implement it).
+struct Simulation::Impl {
+  Impl(std::uint64_t seed, const SimulationOptions& options) : world(seed, options) {}
+  internal::World world;
+};
+}  // namespace cineyma::sim

@@ -119,6 +119,7 @@ Result<void> CellBase::try_push(Envelope* e) noexcept {
   const std::uint64_t s = state_.fetch_add(1, std::memory_order_seq_cst);
   if ((s & kClosed) || (s & kCountMask) >= capacity_) {
     state_.fetch_sub(1, std::memory_order_seq_cst);
+    if (!(s & kClosed)) CINEYMA_CODE_PROBE_WITH(faults_, "mailbox full");
     return fail((s & kClosed) ? Errc::actor_stopped : Errc::mailbox_full);
   }
   queue_.push(e);
@@ -340,6 +341,7 @@ void CellBase::handle_failure(std::exception_ptr ep) noexcept {
       if (restarts_.allow(env_.clock().now(), strategy_.max_restarts(), strategy_.within())) {
         begin_restart(true);
       } else {
+        CINEYMA_CODE_PROBE_WITH(faults_, "restart limit reached");
         begin_stop(StopReason::restart_limit);
       }
       return;
@@ -461,7 +463,9 @@ void CellBase::run() {
     phase_ = Phase::running;
     start_instance();
   }
-  int budget = kThroughputQuantum;
+  // BUGGIFY: yield after one message instead of a quantum, so that the simulator explores
+  // interleavings a full quantum hides. Legal: the quantum is a fairness knob, not a promise.
+  int budget = CINEYMA_BUGGIFY_WITH(faults_) ? 1 : kThroughputQuantum;
   // Streams and the mailbox take turns while both have work: a message, then one stream
   // item, and so on (the original polled streams only when the mailbox was empty, so a busy
   // mailbox starved them).

@@ -4,6 +4,15 @@
 // points whether to misbehave. The real environment has none, so on the real runtime every
 // fault point is a single null-pointer check that is never taken. Under simulation the
 // injector decides from the seed, so an injected failure replays exactly.
+//
+// Three kinds of fault points:
+//  - exceptions injected into user callbacks (`inject_exception`, called by the actor cell);
+//  - `CINEYMA_BUGGIFY(env)`: a condition in library code that is true only under simulation,
+//    for seeds that arm that site, and then only sometimes (FoundationDB's BUGGIFY). Use it
+//    to take a legal but rare path: yield early, split a write, shorten a read. Never to
+//    break a guarantee the code makes.
+//  - `CINEYMA_CODE_PROBE(env, "name")`: counts that a rare path was reached, so a run of
+//    many seeds can show that the path was exercised at all.
 #pragma once
 
 #include <cineyma/actor_id.hpp>
@@ -37,7 +46,38 @@ class FaultInjector {
   /// Called just before a user callback of actor `id` runs. True: the runtime throws
   /// `InjectedFault` instead of running the callback (the callback never starts).
   virtual bool inject_exception(ActorId id, FaultSite site) noexcept = 0;
+
+  /// Whether the BUGGIFY point at `file`:`line` fires now (see `CINEYMA_BUGGIFY`). `file`
+  /// is a string literal (`__FILE__`); only its last path component identifies the site, so
+  /// that a seed arms the same sites in every build tree.
+  virtual bool buggify(const char* file, int line) noexcept = 0;
+
+  /// Records that the code probe `name` (a string literal) was reached.
+  virtual void probe(const char* name) noexcept = 0;
 };
+
+namespace detail {
+/// The body of `CINEYMA_BUGGIFY`: false without an injector (the real runtime).
+inline bool buggify_point(FaultInjector* faults, const char* file, int line) noexcept {
+  return faults != nullptr && faults->buggify(file, line);
+}
+/// The body of `CINEYMA_CODE_PROBE`.
+inline void code_probe(FaultInjector* faults, const char* name) noexcept {
+  if (faults != nullptr) faults->probe(name);
+}
+}  // namespace detail
+
+/// True, under simulation, when this site is armed for the seed and fires this time; always
+/// false on the real runtime. `env` is an `Environment&` (anything with `faults()`).
+#define CINEYMA_BUGGIFY(env) (::cineyma::detail::buggify_point((env).faults(), __FILE__, __LINE__))
+/// Same, given the `FaultInjector*` itself (which code may have cached; may be null).
+#define CINEYMA_BUGGIFY_WITH(faults) \
+  (::cineyma::detail::buggify_point((faults), __FILE__, __LINE__))
+/// Counts that this rare path was reached (a no-op on the real runtime). `name` is a string
+/// literal naming the path, e.g. "mailbox full".
+#define CINEYMA_CODE_PROBE(env, name) (::cineyma::detail::code_probe((env).faults(), (name)))
+/// Same, given the `FaultInjector*` (may be null).
+#define CINEYMA_CODE_PROBE_WITH(faults, name) (::cineyma::detail::code_probe((faults), (name)))
 
 /// Short name of a site ("handler", "started", "stream_handler").
 const char* to_string(FaultSite site) noexcept;
