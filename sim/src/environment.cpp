@@ -40,7 +40,7 @@ SimNode::SimNode(World& world, Network& network, NodeIndex index, std::string na
       random_(random_seed),
       transport_(network, index),
       // The fault stream is derived from the node's seed but differs from its PRNG stream.
-      faults_(options, world.seed(), random_seed ^ 0x6661756C74730000ULL /* "faults" */) {}
+      faults_(world, options, world.seed(), random_seed ^ 0x6661756C74730000ULL /* "faults" */) {}
 
 SimNode::~SimNode() {
   // World destroys boot state (crash-style) before the nodes; nothing may be left here.
@@ -65,9 +65,10 @@ void SimNode::destroy_state() noexcept {
   }
 }
 
-SimFaults::SimFaults(const SimulationOptions& options, std::uint64_t world_seed,
+SimFaults::SimFaults(World& world, const SimulationOptions& options, std::uint64_t world_seed,
                      std::uint64_t stream_seed) noexcept
-    : ratio_(options.callback_exceptions),
+    : world_(world),
+      ratio_(options.callback_exceptions),
       buggify_(options.buggify),
       site_ratio_(options.buggify_site_ratio),
       fire_ratio_(options.buggify_fire_ratio),
@@ -109,6 +110,25 @@ void SimFaults::probe(const char* name) noexcept { ++probes_[name]; }
 void SimFaults::add_targeted(ActorId id, int count) {
   CINEYMA_ASSERT_MSG(count > 0, "inject_exception needs a positive count");
   targeted_[id] += count;
+}
+
+void SimFaults::message_enqueued(const void* envelope) noexcept {
+  if (!world_.records_events()) return;
+  // A message sent from outside the simulation (a test thread) has no sending event.
+  const std::uint64_t from = world_.running_event();
+  if (from == 0) {
+    in_flight_.erase(envelope);
+    return;
+  }
+  in_flight_[envelope] = from;
+}
+
+void SimFaults::message_dispatched(const void* envelope, const char* type_name) noexcept {
+  if (!world_.records_events()) return;
+  const auto it = in_flight_.find(envelope);
+  if (it == in_flight_.end()) return;
+  world_.record_message_flow(it->second, type_name);
+  in_flight_.erase(it);
 }
 
 }  // namespace cineyma::sim::internal

@@ -27,11 +27,13 @@ class World;
 /// armed per seed; code probe counters.
 class SimFaults final : public FaultInjector {
  public:
-  SimFaults(const SimulationOptions& options, std::uint64_t world_seed,
+  SimFaults(World& world, const SimulationOptions& options, std::uint64_t world_seed,
             std::uint64_t stream_seed) noexcept;
   bool inject_exception(ActorId id, FaultSite site) noexcept override;
   bool buggify(const char* file, int line) noexcept override;
   void probe(const char* name) noexcept override;
+  void message_enqueued(const void* envelope) noexcept override;
+  void message_dispatched(const void* envelope, const char* type_name) noexcept override;
 
   void add_targeted(ActorId id, int count);
   void set_ratio(Ratio r) noexcept { ratio_ = r; }
@@ -40,6 +42,7 @@ class SimFaults final : public FaultInjector {
   const std::map<std::string, std::uint64_t>& buggify_fired() const noexcept { return fired_; }
 
  private:
+  World& world_;
   Ratio ratio_;
   bool buggify_ = false;
   Ratio site_ratio_;
@@ -51,6 +54,8 @@ class SimFaults final : public FaultInjector {
   std::map<std::uint64_t, bool> armed_;  ///< site key -> armed, decided on first reach
   std::map<std::string, std::uint64_t> probes_;
   std::map<std::string, std::uint64_t> fired_;
+  // Queued messages (while events are recorded): envelope → the event that sent it.
+  std::map<const void*, std::uint64_t> in_flight_;
 };
 
 class SimNode final : public Node, public Environment {

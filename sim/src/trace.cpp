@@ -20,7 +20,11 @@
 
 #include <cineyma/assert.hpp>
 
+#include <cxxabi.h>
+
 #include <cerrno>
+#include <cstdlib>
+#include <map>
 #include <cstdio>
 #include <fstream>
 #include <set>
@@ -54,6 +58,15 @@ void append_json_string(std::string& out, const std::string& s) {
     }
   }
   out += '"';
+}
+
+/// A readable C++ type name for a `typeid(...).name()`.
+std::string demangle(const char* mangled) {
+  int status = 0;
+  char* readable = abi::__cxa_demangle(mangled, nullptr, nullptr, &status);
+  std::string out = (status == 0 && readable != nullptr) ? readable : mangled;
+  std::free(readable);
+  return out;
 }
 
 /// Microseconds with three decimals, from integer nanoseconds (no floating point).
@@ -150,6 +163,29 @@ Result<void> Simulation::write_trace(const std::string& path) const {
     out += std::string("{\"name\":\"") + flow +
            "\",\"cat\":\"sim\",\"ph\":\"f\",\"bp\":\"e\",\"id\":" + id + ",\"ts\":" +
            micros(shown[i]) + ",\"pid\":" + pid + ",\"tid\":" + tid + "}";
+  }
+  // One arrow per handled message, from the event that sent it to the event (the actor's
+  // run) that handled it. Ids follow the scheduling arrows' (which use event indices).
+  std::map<const char*, std::string> names;  // demangled once per message type
+  std::uint64_t flow_id = events.size();
+  for (const auto& f : world.message_flows()) {
+    const std::size_t from = static_cast<std::size_t>(f.from - 1);
+    const std::size_t to = static_cast<std::size_t>(f.to - 1);
+    if (from >= events.size() || to >= events.size()) continue;
+    auto [it, added] = names.try_emplace(f.type_name);
+    if (added) it->second = demangle(f.type_name);
+    const std::string id = std::to_string(flow_id++);
+    std::string name;
+    append_json_string(name, it->second);
+    begin_event();
+    out += "{\"name\":" + name + ",\"cat\":\"message\",\"ph\":\"s\",\"id\":" + id +
+           ",\"ts\":" + micros(shown[from]) + ",\"pid\":" +
+           std::to_string(events[from].node + 1) + ",\"tid\":" +
+           std::to_string(tid_of(events[from])) + "}";
+    begin_event();
+    out += "{\"name\":" + name + ",\"cat\":\"message\",\"ph\":\"f\",\"bp\":\"e\",\"id\":" +
+           id + ",\"ts\":" + micros(shown[to]) + ",\"pid\":" + std::to_string(events[to].node + 1) +
+           ",\"tid\":" + std::to_string(tid_of(events[to])) + "}";
   }
   out += "\n]}\n";
 

@@ -87,6 +87,20 @@ class World {
     std::uint64_t cause;  ///< the event that caused it (index + 1), or 0
   };
   const std::vector<EventRecord>& event_records() const noexcept { return records_; }
+  /// One message from the event that sent it to the event that handled it (index + 1 each).
+  struct MessageFlow {
+    std::uint64_t from;
+    std::uint64_t to;
+    const char* type_name;  ///< the envelope's (static storage)
+  };
+  const std::vector<MessageFlow>& message_flows() const noexcept { return flows_; }
+  bool records_events() const noexcept { return options_.record_events; }
+  /// The running event (index + 1), or 0 outside a task.
+  std::uint64_t running_event() const noexcept { return current_cause(); }
+  /// Records a message flow ending at the running event (no-op outside a task).
+  void record_message_flow(std::uint64_t from, const char* type_name) {
+    if (running_ && from != 0 && from <= events_) flows_.push_back({from, events_, type_name});
+  }
   std::size_t node_count() const noexcept { return nodes_.size(); }
   const SimNode& node_at(NodeIndex node) const noexcept { return *nodes_[node]; }
   SimNode& node_ref(NodeIndex node) noexcept { return *nodes_[node]; }
@@ -145,6 +159,7 @@ class World {
   std::optional<NodeIndex> isolated_;
   std::uint64_t isolated_since_events_ = 0;
   std::vector<EventRecord> records_;
+  std::vector<MessageFlow> flows_;
 
   // Declaration order matters for destruction: tasks (which may own streams) go first, in
   // `shutdown()`; then the network; then the nodes whose adapters everything refers to.

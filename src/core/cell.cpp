@@ -122,6 +122,7 @@ Result<void> CellBase::try_push(Envelope* e) noexcept {
     if (!(s & kClosed)) CINEYMA_CODE_PROBE_WITH(faults_, "mailbox full");
     return fail((s & kClosed) ? Errc::actor_stopped : Errc::mailbox_full);
   }
+  if (faults_ != nullptr) [[unlikely]] faults_->message_enqueued(e);
   queue_.push(e);
   schedule();
   return ok();
@@ -487,7 +488,9 @@ void CellBase::run() {
     if (MpscNode* n = queue_.pop()) {
       state_.fetch_sub(1, std::memory_order_seq_cst);  // the slot frees at dequeue
       serve_push_waiters();
-      static_cast<Envelope*>(n)->dispatch(*this);
+      auto* e = static_cast<Envelope*>(n);
+      if (faults_ != nullptr) [[unlikely]] faults_->message_dispatched(e, e->type_name());
+      e->dispatch(*this);
       continue;
     }
     if (streams_ && poll_streams()) continue;

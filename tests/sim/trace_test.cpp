@@ -133,6 +133,18 @@ class Echo : public cineyma::Actor<Echo> {
   int count = 0;
 };
 
+/// Sends three pings from its started(): each must appear as one message arrow.
+class Pinger : public cineyma::Actor<Pinger> {
+ public:
+  explicit Pinger(cineyma::Addr<Echo> to) : to_(std::move(to)) {}
+  void started(Context&) {
+    for (int i = 0; i < 3; ++i) (void)to_.try_send(Ping{});
+  }
+
+ private:
+  cineyma::Addr<Echo> to_;
+};
+
 }  // namespace
 
 TEST_CASE("sim trace: write_trace produces Chrome trace-event JSON with processes, actor "
@@ -146,6 +158,7 @@ TEST_CASE("sim trace: write_trace produces Chrome trace-event JSON with processe
     auto& system = n.make<cineyma::ActorSystem>(n.environment());
     auto echo = system.spawn(Echo{});
     for (int i = 0; i < 5; ++i) REQUIRE(echo.try_send(Ping{}));
+    system.spawn(Pinger(echo));
   });
   cineyma::test::Connected c = cineyma::test::connect_pair(sim, a, b, 9);
   REQUIRE(c.ok);
@@ -206,6 +219,7 @@ TEST_CASE("sim trace: write_trace produces Chrome trace-event JSON with processe
   REQUIRE_FALSE(flow_starts.empty());
   CHECK(flow_starts.size() == flow_ends.size());
   bool cross_node = false;
+  int ping_arrows = 0;
   for (const auto& [id, starts] : flow_starts) {
     REQUIRE(starts.size() == 1);
     REQUIRE(flow_ends.count(id) == 1);
@@ -217,7 +231,14 @@ TEST_CASE("sim trace: write_trace produces Chrome trace-event JSON with processe
       cross_node = true;
       CHECK(s.at("name").str() == "network");
     }
+    if (s.at("name").str().find("Ping") != std::string::npos) {
+      // A message arrow: from the pinger's run to a run of the echo actor, another thread.
+      ++ping_arrows;
+      CHECK(s.at("tid").num() != f.at("tid").num());
+      CHECK(s.at("pid").num() == f.at("pid").num());
+    }
   }
+  CHECK(ping_arrows == 3);  // one per message sent from inside the simulation
   CHECK(cross_node);  // the bytes from alpha to beta are drawn as arrows between processes
   std::remove(path.c_str());
 }

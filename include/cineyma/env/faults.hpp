@@ -54,6 +54,15 @@ class FaultInjector {
 
   /// Records that the code probe `name` (a string literal) was reached.
   virtual void probe(const char* name) noexcept = 0;
+
+  /// Trace hooks: a message `envelope` (an opaque token, unique while it is queued) entered a
+  /// mailbox of this environment, and later was taken out to be handled. The simulator draws
+  /// each such pair as a flow arrow from the sending event to the handling one.
+  virtual void message_enqueued(const void* envelope) noexcept { (void)envelope; }
+  virtual void message_dispatched(const void* envelope, const char* type_name) noexcept {
+    (void)envelope;
+    (void)type_name;
+  }
 };
 
 namespace detail {
