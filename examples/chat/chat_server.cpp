@@ -127,8 +127,8 @@ struct RetryAccept {};
 
 // --- Session -------------------------------------------------------------------------------
 
-/// One connection. Lifecycle: member (reading and writing) -> leaving (reading stopped, told
-/// the room, still writing what the room queued before the departure) -> closing (nothing
+/// One connection. Lifecycle: member (reading and writing) -> leaving (input dropped, the
+/// room told, still writing what the room queued before the departure) -> closing (nothing
 /// more to take; flushing what is pending, at most `drain_timeout`) -> stopped.
 class Session : public cineyma::Actor<Session> {
  public:
@@ -145,14 +145,13 @@ class Session : public cineyma::Actor<Session> {
   void started(Context& ctx) {
     config_->stats->sessions_live.fetch_add(1, std::memory_order_relaxed);
     outbox_id_ = ctx.add_stream(std::move(outbox_));
-    if (admitted_) {
-      start_read(ctx);
-    } else {
+    if (!admitted_) {
       // Refused (server full): the outbox holds one notice and is already closed; we only
-      // deliver it, and listen to nothing.
+      // deliver it. Input is read and dropped (see handle(ReadDone)).
       leaving_ = true;
       arm_drain_timeout(ctx);
     }
+    start_read(ctx);
   }
 
   void stopped(Context&) {
@@ -163,7 +162,13 @@ class Session : public cineyma::Actor<Session> {
 
   cineyma::Task<void> handle(ReadDone m, Context& ctx) {
     reading_ = false;
-    if (leaving_) co_return;
+    if (leaving_) {
+      // Input after a departure is read and dropped until the end: closing a socket with
+      // unread input makes TCP send a reset, which can destroy the last lines (the farewell,
+      // the too-slow notice) before the client has read them.
+      if (m.bytes) start_read(ctx);
+      co_return;
+    }
     std::vector<InputLine> lines;
     const bool ended = !m.bytes;  // end of input, reset, or our own close: all the same here
     if (!ended) {
@@ -173,10 +178,10 @@ class Session : public cineyma::Actor<Session> {
     }
     for (InputLine& line : lines) {
       co_await act_on(line, ctx);
-      if (leaving_) co_return;
+      if (leaving_) break;  // what followed /quit is dropped
     }
     if (ended) {
-      co_await leave(ctx);
+      if (!leaving_) co_await leave(ctx);
       co_return;
     }
     start_read(ctx);
@@ -289,7 +294,7 @@ class Session : public cineyma::Actor<Session> {
   std::size_t pending_bytes() const { return queued_.size() + in_flight_bytes_; }
 
   void start_read(Context& ctx) {
-    if (reading_ || leaving_) return;
+    if (reading_ || done_) return;
     reading_ = true;
     stream_->async_read_some(std::span<std::byte>(*read_buffer_),
                              [self = ctx.address(), keep = read_buffer_](Result<std::size_t> r) {

@@ -280,11 +280,13 @@ TEST_CASE("chat: /quit says bye, closes, and the others see the user leave") {
   REQUIRE(a->line_containing("user2 joined"));
   REQUIRE(b->send_line("before you go"));
   CHECK(a->line() == "[user2]: before you go");
-  REQUIRE(a->send_line("/quit"));
+  REQUIRE(a->send("/quit\nnobody hears this\n"));  // what follows /quit is dropped
   const auto rest = a->lines_until_eof();
   REQUIRE(rest);
   CHECK(*rest == std::vector<std::string>{"* bye"});
   CHECK(b->line() == text(chat::left_line("user1")));
+  REQUIRE(b->send_line("/who"));
+  CHECK(b->line() == "* online (1): user2");
   CHECK(f.eventually([&] {
     return f.server().stats().members.load() == 1 && f.server().stats().sessions_live.load() == 1;
   }));
