@@ -224,20 +224,17 @@ class Session : public cineyma::Actor<Session> {
     std::optional<Input> input = parse_input(clean_line(line.text));
     if (!input) co_return;
     switch (input->kind) {
-      case Input::Kind::say:
-      {
+      case Input::Kind::say: {
         Say say{ctx.id(), std::move(input->arg)};
         co_await tell_room(say, ctx);
         break;
       }
-      case Input::Kind::nick:
-      {
+      case Input::Kind::nick: {
         ChangeName change{ctx.id(), std::move(input->arg)};
         co_await tell_room(change, ctx);
         break;
       }
-      case Input::Kind::who:
-      {
+      case Input::Kind::who: {
         Who who{ctx.id()};
         co_await tell_room(who, ctx);
         break;
@@ -263,8 +260,8 @@ class Session : public cineyma::Actor<Session> {
     if (!r) close_now(ctx);  // the room is gone: the server is stopping
   }
 
-  /// An orderly departure: stop reading, tell the room, and keep writing until the room has
-  /// dropped our outbox (see `finished`); then `farewell_` (if any) goes last.
+  /// An orderly departure: drop further input, tell the room, and keep writing until the room
+  /// has dropped our outbox (see `finished`); then `farewell_` (if any) goes last.
   cineyma::Task<void> leave(Context& ctx);
 
   /// The client cannot keep up: drop what the room still has for it, queue the notice, and
