@@ -93,7 +93,7 @@ if ((build)); then
   echo "== building (release) in $build_dir"
   "${configure[@]}" >/dev/null
   targets=()
-  has_system cineyma && "${compile[@]}" --target cineyma_bench cineyma_bench_memory
+  has_system cineyma && "${compile[@]}" --target cineyma_bench cineyma_bench_memory cineyma_bench_sim
   if has_system caf || has_system caf_sharing; then
     # The target exists only when CMake found CAF 0.17 (bench/peers/CMakeLists.txt).
     "${compile[@]}" --target caf_bench || echo "== warning: caf_bench not built" >&2
@@ -131,6 +131,25 @@ if has_system cineyma; then
     done
   fi
 fi
+# The simulator's own speed (issue: a performance figure too): events per second of the core
+# loop on one core, and seeds per minute of the 5-node scenario (gossip_max, run in process).
+if has_system cineyma && [[ -x $build_dir/bench/cineyma_bench_sim ]] &&
+   { wants sim_events_per_s || wants sim_5node_seeds_per_min; }; then
+  echo "== simulator ($(date +%T))"
+  "$build_dir/bench/cineyma_bench_sim" \
+    --benchmark_filter='^(sim_core_loop_posts|sim_scenario_gossip_max)$' \
+    --benchmark_repetitions="$reps" --benchmark_min_time="$min_time" \
+    --benchmark_format=json >"$out_dir/sim.json" 2>"$out_dir/sim.err" ||
+    echo "== warning: cineyma_bench_sim failed (see $out_dir/sim.err)" >&2
+  python3 - "$out_dir/sim.json" >"$out_dir/cineyma_sim.log" <<'PY' || true
+import json, sys
+keys = {"sim_core_loop_posts": ("sim_events_per_s", 1), "sim_scenario_gossip_max": ("sim_5node_seeds_per_min", 60)}
+for b in json.load(open(sys.argv[1]))["benchmarks"]:
+    if b.get("run_type") == "iteration" and b["name"].split("/")[0] in keys:
+        key, scale = keys[b["name"].split("/")[0]]
+        print(f"SAMPLE cineyma {key} {b['items_per_second'] * scale:.6g}")
+PY
+fi
 if has_system caf; then
   echo "== CAF, default scheduler ($(date +%T))"
   "$build_dir/bench/peers/caf_bench" "${peer_args[@]}" >"$out_dir/caf.log" 2>&1 ||
@@ -162,8 +181,8 @@ import re
 import statistics
 import sys
 
-NS, RATE, BYTES, US = "ns", "rate", "bytes", "us"
-LOWER_IS_BETTER = {NS: True, US: True, BYTES: True, RATE: False}
+NS, RATE, BYTES, US, PER_MIN = "ns", "rate", "bytes", "us", "per_min"
+LOWER_IS_BETTER = {NS: True, US: True, BYTES: True, RATE: False, PER_MIN: False}
 
 # (workload key, label, unit). The two remote rows are placeholders for the remote workloads,
 # which come later: no program prints them yet, so they show as "not measured yet".
@@ -182,6 +201,8 @@ ROWS = [
     ("memory_idle_actor_bytes", "memory per idle actor (100 000)", BYTES),
     ("remote_rtt_us", "remote round trip", US),
     ("remote_pipelined_rps", "remote, pipelined", RATE),
+    ("sim_events_per_s", "simulator: core-loop events/s (1 core)", RATE),
+    ("sim_5node_seeds_per_min", "simulator: 5-node scenario seeds/min", PER_MIN),
 ]
 SYSTEMS = [("cineyma", "cineyma"), ("caf", "CAF 0.17"), ("caf_sharing", "CAF sharing"),
            ("erlang", "Erlang/OTP 25")]
@@ -212,11 +233,15 @@ def fmt(value, unit):
         return f"{ns:.0f} ns"
     if unit == RATE:
         return f"{value / 1e6:.2f} M/s"
+    if unit == PER_MIN:
+        return f"{value:,.0f}/min"
     return f"{value:.0f} B"
 
 
 def fmt_range(lo, hi, unit):
     a, b = fmt(lo, unit), fmt(hi, unit)
+    if " " not in a or " " not in b:
+        return f"{a}–{b}"
     ua, ub = a.split(" ")[1], b.split(" ")[1]
     return f"{a.split(' ')[0]}–{b}" if ua == ub else f"{a}–{b}"
 
@@ -224,7 +249,7 @@ def fmt_range(lo, hi, unit):
 present = [(s, name) for s, name in SYSTEMS if any(k[0] == s for k in samples)]
 table, results = [], []
 for key, label, unit in ROWS:
-    if not key.startswith("remote_") and not any(k[1] == key for k in samples.keys() | errors.keys()):
+    if not key.startswith(("remote_", "sim_")) and not any(k[1] == key for k in samples.keys() | errors.keys()):
         continue  # not run (--only)
     row = [label]
     medians = {}
@@ -252,6 +277,8 @@ for key, label, unit in ROWS:
         results.append(f"RESULT cineyma_vs_best_peer {key} {r:.4g}")
     elif key.startswith("remote_"):
         ratio = "not measured yet"
+    elif key.startswith("sim_"):
+        ratio = "(no peer has one)"
     row.append(ratio)
     table.append(row)
 
