@@ -110,7 +110,7 @@ bool read_record(Reader& in, RegistryRecord& r) {
   std::uint8_t flags = 0;
   if (!in.string(r.name, GossipLimits::max_name_bytes)) return false;
   if (!in.string(r.node, GossipLimits::max_node_id_bytes)) return false;
-  if (!in.varint(r.incarnation) || !in.varint(r.version)) return false;
+  if (!in.varint(r.epoch) || !in.varint(r.version)) return false;
   if (!in.string(r.actor_type, GossipLimits::max_actor_type_bytes)) return false;
   if (!in.u8(flags) || (flags & ~tombstone_flag) != 0) return false;
   r.tombstone = (flags & tombstone_flag) != 0;
@@ -193,7 +193,7 @@ void encode_gossip_into(const GossipMessage& message, std::vector<std::uint8_t>&
   for (const RegistryRecord& r : message.registry) {
     put_string(out, r.name);
     put_string(out, r.node);
-    put_varint(out, r.incarnation);
+    put_varint(out, r.epoch);
     put_varint(out, r.version);
     put_string(out, r.actor_type);
     out.push_back(r.tombstone ? tombstone_flag : 0);

@@ -131,8 +131,9 @@ void GossipEngine::detect(TimePoint now, Effects& fx) {
       ++stats_.suspicions_raised;
     }
   }
-  // A verdict is an ordinary update at the member's current incarnation: it goes through the
-  // join like gossip does, so only the node itself can overrule it (by raising its incarnation).
+  // A verdict is an ordinary update of the member's current entry: it goes through the join
+  // like gossip does, so only the node itself can overrule it — a suspicion by raising its
+  // incarnation, a Down only by starting a new life.
   std::vector<MemberTransition> transitions;
   for (const MemberEntry& verdict : verdicts) membership_.upsert(verdict, now, &transitions);
   to_events(transitions, fx);
@@ -252,11 +253,11 @@ bool GossipEngine::check_self(TimePoint now) {
     publish_self(now);
     return false;
   }
-  // Declared Down or Left at our incarnation, or gossip about an earlier life of this node
-  // (higher incarnation or heartbeat than we ever wrote): start a new life above everything
-  // seen. Names registered in the old life are dead everywhere (registry_state.hpp); the caller
-  // re-registers the ones this process still holds.
-  self_.incarnation = seen.incarnation + 1;
+  // Declared Down or Left in this life, or gossip about an earlier life of this node (a higher
+  // incarnation or heartbeat than we ever wrote): start a new life above everything seen.
+  // Names registered in the old life are dead everywhere (registry_state.hpp); the ones this
+  // process still holds are claimed again in the new life (see on_message).
+  self_.incarnation = std::max(seen.incarnation, self_.incarnation) + 1;
   self_.epoch = self_.incarnation;
   self_.heartbeat = std::max(seen.heartbeat, self_.heartbeat) + 1;
   self_.status = MemberStatus::up;
@@ -279,7 +280,7 @@ void GossipEngine::reconcile_name(const std::string& name, Effects& fx) {
   }
   const bool ours = winner->node == self_.node && !winner->tombstone &&
                     winner->version == local->second.version &&
-                    winner->incarnation == local->second.incarnation;
+                    winner->epoch == local->second.epoch;
   if (ours && is_live(*winner, membership_)) return;
   if (!ours && winner->node != self_.node && is_live(*winner, membership_)) {
     // Another node's live registration won the name (the deterministic order of
@@ -300,7 +301,7 @@ void GossipEngine::write_record(const std::string& name, const std::string& acto
   RegistryRecord record;
   record.name = name;
   record.node = self_.node;
-  record.incarnation = self_.incarnation;
+  record.epoch = self_.epoch;
   record.version = registry_.next_version(name);
   record.actor_type = actor_type;
   record.tombstone = tombstone;
@@ -309,7 +310,7 @@ void GossipEngine::write_record(const std::string& name, const std::string& acto
   if (tombstone) {
     local_.erase(name);
   } else {
-    local_[name] = LocalRegistration{actor_type, record.version, record.incarnation};
+    local_[name] = LocalRegistration{actor_type, record.version, record.epoch};
   }
 }
 
@@ -366,7 +367,7 @@ Result<ActorLocation> GossipEngine::lookup_actor(std::string_view name) const {
   if (!record) return fail(record.error());
   const MemberEntry* owner = membership_.find(record->node);
   CINEYMA_ASSERT(owner != nullptr);  // is_live() found it
-  return ActorLocation{record->node, owner->endpoint, record->actor_type, record->incarnation,
+  return ActorLocation{record->node, owner->endpoint, record->actor_type, record->epoch,
                        record->version};
 }
 

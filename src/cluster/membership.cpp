@@ -26,15 +26,21 @@ MemberEntry join(const MemberEntry& a, const MemberEntry& b) {
 
 bool join_into(MemberEntry& into, const MemberEntry& from) {
   CINEYMA_ASSERT(into.node == from.node);
-  if (from.incarnation < into.incarnation) return false;
-  if (from.incarnation > into.incarnation) {
-    // A higher incarnation is newer knowledge authored by the node itself: it replaces the
-    // whole entry, including a status that ranked higher at the older incarnation.
+  // Steps 1–3 of the order (membership.hpp): a newer life, then a terminal verdict within the
+  // life, then a refutation replace the whole entry — including a status that ranked higher at
+  // what they supersede.
+  const auto rank = [](const MemberEntry& e) {
+    return std::make_tuple(e.epoch, is_terminal(e.status), e.incarnation);
+  };
+  const auto from_rank = rank(from);
+  const auto into_rank = rank(into);
+  if (from_rank < into_rank) return false;
+  if (into_rank < from_rank) {
     into = from;
     return true;
   }
-  // Same incarnation: a componentwise maximum. Each component is a total order, so the product
-  // is a lattice and the join of the whole entry stays commutative and associative.
+  // Step 4: a componentwise maximum. Status stays within its class (both terminal or both
+  // not), so each component is a total order and their product a lattice.
   bool changed = false;
   if (from.status > into.status) {
     into.status = from.status;
@@ -42,10 +48,6 @@ bool join_into(MemberEntry& into, const MemberEntry& from) {
   }
   if (from.heartbeat > into.heartbeat) {
     into.heartbeat = from.heartbeat;
-    changed = true;
-  }
-  if (from.epoch > into.epoch) {
-    into.epoch = from.epoch;
     changed = true;
   }
   if (from.endpoint > into.endpoint) {

@@ -9,9 +9,9 @@ namespace cineyma::cluster {
 
 bool loses_to(const RegistryRecord& a, const RegistryRecord& b) noexcept {
   // The actor type comes last only so that the order is total (a correct owner never writes two
-  // records with the same version and incarnation); a tombstone beats the record it removes.
-  return std::tie(a.version, a.node, a.incarnation, a.tombstone, a.actor_type) <
-         std::tie(b.version, b.node, b.incarnation, b.tombstone, b.actor_type);
+  // records with the same version and epoch); a tombstone beats the record it removes.
+  return std::tie(a.version, a.node, a.epoch, a.tombstone, a.actor_type) <
+         std::tie(b.version, b.node, b.epoch, b.tombstone, b.actor_type);
 }
 
 bool is_live(const RegistryRecord& record, const Membership& members) noexcept {
@@ -21,7 +21,7 @@ bool is_live(const RegistryRecord& record, const Membership& members) noexcept {
   if (!is_live(owner->status)) return false;
   // A record from an earlier life names an actor of a process that is gone (the node restarted
   // or was declared Down and came back): it never resolves again.
-  return record.incarnation >= owner->epoch;
+  return record.epoch >= owner->epoch;
 }
 
 const RegistryRecord* RegistryState::find(std::string_view name) const noexcept {

@@ -75,13 +75,18 @@ TEST_CASE("cluster: join keeps the higher incarnation, then the maximum of each 
   CHECK(merged.heartbeat == 5);                   // heartbeat never lost
   CHECK(join(suspect3, up5) == merged);
 
-  // Down is final for its incarnation: fresher heartbeats at that incarnation do not revive it.
+  // Down is final for the life: fresher heartbeats do not revive it, nor does a refutation
+  // (a higher incarnation of the same life) that raced with the verdict.
   const MemberEntry down = entry("a", 1, 2, MemberStatus::down);
   CHECK(join(down, entry("a", 1, 99)).status == MemberStatus::down);
-  // Only a higher incarnation does, and it replaces the whole entry.
-  const MemberEntry reborn = entry("a", 2, 0, MemberStatus::up, 2);
+  CHECK(join(down, entry("a", 5, 99)) == down);
+  CHECK(join(entry("a", 5, 99), down) == down);
+  // Only a new life (higher epoch) does, and it replaces the whole entry.
+  const MemberEntry reborn = entry("a", 6, 0, MemberStatus::up, 6);
   CHECK(join(down, reborn) == reborn);
   CHECK(join(reborn, down) == reborn);
+  // Outside a verdict, a higher incarnation replaces the entry whatever its status.
+  CHECK(join(entry("a", 1, 9, MemberStatus::suspect), entry("a", 2, 3)) == entry("a", 2, 3));
   // Left ranks above Down.
   CHECK(join(down, entry("a", 1, 0, MemberStatus::left)).status == MemberStatus::left);
 }
@@ -131,7 +136,7 @@ TEST_CASE("cluster: registry order, tombstones and liveness", "[cluster]") {
   CHECK_FALSE(reg.upsert(r2));  // stale gossip loses against the tombstone
   CHECK(reg.lookup("svc", members).is(Errc::not_found));
 
-  // Records of an earlier life (incarnation below the epoch) and of Down nodes never resolve.
+  // Records of an earlier life (epoch below the member's) and of Down nodes never resolve.
   CHECK_FALSE(is_live(RegistryRecord{"x", "n1", 1, 1, "T", false}, members));
   CHECK(is_live(RegistryRecord{"x", "n1", 2, 1, "T", false}, members));
   members.upsert(entry("n1", 3, 0, MemberStatus::down, 2), at(0ms));
@@ -323,7 +328,7 @@ TEST_CASE("cluster: a node seen Down starts a new life and re-registers its name
   // The name is claimed again in the new life, above the dead record.
   const auto loc = a.lookup_actor("kv");
   REQUIRE(loc.has_value());
-  CHECK(loc->incarnation == 1);
+  CHECK(loc->epoch == 1);
   CHECK(loc->version == 2);
 }
 

@@ -12,7 +12,7 @@
 //     string from
 //     varint n_members  n × { string node, string endpoint, incarnation, epoch, heartbeat,
 //                             u8 status }
-//     varint n_records  n × { string name, string node, incarnation, version,
+//     varint n_records  n × { string name, string node, epoch, version,
 //                             string actor_type, u8 flags (bit 0 = tombstone, others 0) }
 //
 // Nothing may follow the last record. The decoder never trusts the input: every length is

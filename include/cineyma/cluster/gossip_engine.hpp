@@ -111,7 +111,7 @@ struct ActorLocation {
   std::string node;
   std::string endpoint;
   std::string actor_type;
-  std::uint64_t incarnation = 0;  ///< the owner's incarnation at registration
+  std::uint64_t epoch = 0;  ///< the owner's life (epoch) at registration
   std::uint64_t version = 0;
 };
 
@@ -180,7 +180,7 @@ class GossipEngine {
   struct LocalRegistration {
     std::string actor_type;
     std::uint64_t version = 0;
-    std::uint64_t incarnation = 0;
+    std::uint64_t epoch = 0;
   };
 
   void publish_self(TimePoint now);

@@ -7,19 +7,28 @@
 // have exchanged the same updates hold the same entries whatever the order, duplication or
 // delay of the exchanges (property-tested in tests/property/cluster_merge_property_test.cpp).
 //
-// The order on two entries of one node:
-//   1. the higher `incarnation` wins outright (only the node itself ever raises it);
-//   2. within one incarnation, each field takes its maximum: status by precedence
-//      Up < Suspect < Down < Left, the heartbeat, the epoch, and (a tie-break that a correct
-//      node never needs) the endpoint string.
-// Consequences: Down and Left are final for an incarnation (nothing at that incarnation ranks
-// above them); a suspicion is refuted only by the node raising its incarnation; a heartbeat
-// learned from anyone is never lost.
-//
 // `epoch` is the incarnation at which the node's current *life* began (its first incarnation
-// after a start, or after it found itself declared Down). Raising the incarnation to refute a
-// suspicion keeps the epoch; a new life sets epoch = incarnation. The distributed registry uses
-// it: names registered in an earlier life are dead (registry_state.hpp).
+// after a start, or after it found itself declared Down or Left). Raising the incarnation to
+// refute a suspicion keeps the epoch; a new life sets epoch = incarnation, above every
+// incarnation the node has seen of itself. Only the node itself raises incarnation and epoch.
+//
+// The order on two entries of one node, compared in this sequence:
+//   1. the higher `epoch` wins outright (a newer life of the node);
+//   2. within one life, a *terminal* entry (Down or Left) wins over a non-terminal one;
+//   3. then the higher `incarnation` wins outright (a refutation);
+//   4. at equal (epoch, terminal, incarnation) each remaining field takes its maximum: status
+//      by precedence Up < Suspect and Down < Left, the heartbeat, and (a tie-break a correct
+//      node never needs) the endpoint string.
+// Consequences: a suspicion is refuted only by the node raising its incarnation; a heartbeat
+// learned from anyone is never lost; and Down and Left are final not only for the incarnation
+// but for the whole life — a refutation that races with a Down verdict loses against it, and the
+// node has to start a new life (DESIGN §6 says "final for that incarnation"; we make it stronger
+// because otherwise the racing refutation would revive, at the nodes that had already seen the
+// Down, the registrations that the Down had removed). Steps 1–3 compare a total preorder and
+// step 4 is a lattice on each of its classes, so the whole is a join.
+//
+// The distributed registry ties each record to the life (epoch) it was made in: names
+// registered in an earlier life are dead (registry_state.hpp).
 //
 // Next to each replicated entry the view keeps one *local* fact that is never sent and never
 // compared: `progress_at`, the local time at which the entry's (incarnation, heartbeat) last
@@ -47,12 +56,17 @@ namespace cineyma::cluster {
 enum class MemberStatus : std::uint8_t {
   up = 0,       ///< alive as far as anyone knows
   suspect = 1,  ///< someone saw no heartbeat progress for `suspect_after`
-  down = 2,     ///< someone saw no heartbeat progress for `down_after`; final for the incarnation
-  left = 3,     ///< the node announced a graceful leave; final for the incarnation
+  down = 2,     ///< someone saw no heartbeat progress for `down_after`; final for the life
+  left = 3,     ///< the node announced a graceful leave; final for the life
 };
 
 /// Stable lower-case name ("up", "suspect", "down", "left"). Never null.
 const char* to_string(MemberStatus status) noexcept;
+
+/// True for Down and Left: the life of the member is over.
+constexpr bool is_terminal(MemberStatus status) noexcept {
+  return status == MemberStatus::down || status == MemberStatus::left;
+}
 
 /// True for Up and Suspect: the member is still considered part of the cluster.
 constexpr bool is_live(MemberStatus status) noexcept {

@@ -6,7 +6,7 @@
 // registries keeps, per name, the greatest record in a total order — a join, so every replica
 // that has seen the same records picks the same winner, whatever the order of exchanges:
 //
-//     (version, node, incarnation, tombstone, actor_type)   compared lexicographically.
+//     (version, node, epoch, tombstone, actor_type)   compared lexicographically.
 //
 // - A registration takes `version` = (highest version this node knows for the name) + 1, so a
 //   name re-registered after a removal wins over the removal.
@@ -15,9 +15,10 @@
 // - When an actor stops, its node writes a *tombstone* (version + 1): stale gossip carrying the
 //   old record loses against it, so the entry stays gone.
 // - A record is *live* only while its node is live in the membership view and the record was
-//   made in the node's current life (`incarnation >= epoch`). Down and Left are final for an
-//   incarnation and a node that comes back starts a new life, so a record whose node went Down
-//   is dead for good: no gossip, however stale, can make it resolve again.
+//   made in the node's current life (`record.epoch >= member.epoch`). Down and Left are final
+//   for a life (membership.hpp) and a node that comes back starts a new life with a greater
+//   epoch, so a record whose node went Down is dead for good: no gossip, however stale, can make
+//   it resolve again.
 //
 // Threading: a RegistryState is a plain value; one owner, no internal locking.
 #pragma once
@@ -40,7 +41,7 @@ namespace cineyma::cluster {
 struct RegistryRecord {
   std::string name;               ///< the registered name (the map key)
   std::string node;               ///< node that made the record (owner of the actor)
-  std::uint64_t incarnation = 0;  ///< the owner's incarnation when it made the record
+  std::uint64_t epoch = 0;        ///< the owner's life (its epoch) when it made the record
   std::uint64_t version = 0;      ///< per-name logical version (see the file comment)
   std::string actor_type;         ///< the actor's type name, as the owner registered it
   bool tombstone = false;         ///< true: the name was unregistered (the actor stopped)
@@ -52,7 +53,7 @@ struct RegistryRecord {
 bool loses_to(const RegistryRecord& a, const RegistryRecord& b) noexcept;
 
 /// True when `record` resolves: not a tombstone, its node is Up or Suspect in `members`, and it
-/// was made in the node's current life (`record.incarnation >= epoch`).
+/// was made in the node's current life (`record.epoch >= owner.epoch`).
 bool is_live(const RegistryRecord& record, const Membership& members) noexcept;
 
 /// What a registry merge did (null pointers skip the parts the caller does not need).
