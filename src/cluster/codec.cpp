@@ -67,7 +67,9 @@ class Reader {
       // The 10th byte may only contribute the top bit of a 64-bit value.
       if (shift == 63 && byte > 1) return false;
       v |= static_cast<std::uint64_t>(byte & 0x7F) << shift;
-      if ((byte & 0x80) == 0) return true;
+      // The last byte of a multi-byte varint is never 0: one encoding per value, so a decoded
+      // message re-encodes to exactly the bytes it came from.
+      if ((byte & 0x80) == 0) return byte != 0 || shift == 0;
     }
     return false;
   }
@@ -157,6 +159,8 @@ Result<void> validate(const GossipMessage& message) {
     if (!valid_string(m.endpoint, GossipLimits::max_endpoint_bytes)) return Errc::decode_error;
     if (!valid_status(static_cast<std::uint8_t>(m.status))) return Errc::decode_error;
     if (m.epoch > m.incarnation) return Errc::decode_error;
+    if (m.incarnation > GossipLimits::max_counter) return Errc::decode_error;
+    if (m.heartbeat > GossipLimits::max_counter) return Errc::decode_error;
     if (i > 0 && !(message.members[i - 1].node < m.node)) return Errc::decode_error;
   }
   for (std::size_t i = 0; i < message.registry.size(); ++i) {
@@ -166,6 +170,8 @@ Result<void> validate(const GossipMessage& message) {
     if (!valid_string(r.actor_type, GossipLimits::max_actor_type_bytes)) {
       return Errc::decode_error;
     }
+    if (r.epoch > GossipLimits::max_counter) return Errc::decode_error;
+    if (r.version > GossipLimits::max_counter) return Errc::decode_error;
     if (i > 0 && !(message.registry[i - 1].name < r.name)) return Errc::decode_error;
   }
   return ok();

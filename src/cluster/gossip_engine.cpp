@@ -76,7 +76,7 @@ Effects GossipEngine::tick(TimePoint now, Random& random) {
   }
   last_tick_ = now;
 
-  ++self_.heartbeat;
+  self_.heartbeat = bump_counter(self_.heartbeat);
   publish_self(now);
   detect(now, fx);
 
@@ -182,6 +182,16 @@ Result<Effects> GossipEngine::on_message(const GossipMessage& message, TimePoint
     ++stats_.messages_rejected;
     return Errc::invalid_argument;
   }
+  // An entry of this node at the counter limit could never be outbid by a refutation or a new
+  // life; only a broken or hostile peer sends one. Refusing it keeps this node's entry its own.
+  const auto mine = std::lower_bound(
+      message.members.begin(), message.members.end(), self_.node,
+      [](const MemberEntry& e, const std::string& node) { return e.node < node; });
+  if (mine != message.members.end() && mine->node == self_.node &&
+      mine->incarnation >= GossipLimits::max_counter - 1) {
+    ++stats_.messages_rejected;
+    return Errc::invalid_argument;
+  }
   ++stats_.messages_received;
   Effects fx;
   const bool answer = message.kind == GossipKind::push;
@@ -248,7 +258,7 @@ bool GossipEngine::check_self(TimePoint now) {
   if (only_suspected) {
     // Refutation: a higher incarnation overrules the suspicion everywhere it spreads; the life
     // (epoch) continues, so this node's registrations stay valid.
-    ++self_.incarnation;
+    self_.incarnation = bump_counter(self_.incarnation);
     ++stats_.refutations;
     publish_self(now);
     return false;
@@ -257,9 +267,9 @@ bool GossipEngine::check_self(TimePoint now) {
   // incarnation or heartbeat than we ever wrote): start a new life above everything seen.
   // Names registered in the old life are dead everywhere (registry_state.hpp); the ones this
   // process still holds are claimed again in the new life (see on_message).
-  self_.incarnation = std::max(seen.incarnation, self_.incarnation) + 1;
+  self_.incarnation = bump_counter(std::max(seen.incarnation, self_.incarnation));
   self_.epoch = self_.incarnation;
-  self_.heartbeat = std::max(seen.heartbeat, self_.heartbeat) + 1;
+  self_.heartbeat = bump_counter(std::max(seen.heartbeat, self_.heartbeat));
   self_.status = MemberStatus::up;
   ++stats_.new_lives;
   publish_self(now);
@@ -274,7 +284,7 @@ void GossipEngine::reconcile_name(const std::string& name, Effects& fx) {
     // A live record that claims this node but that this process never wrote: it comes from an
     // earlier life of the node whose gossip got here late. Only the owner can remove it.
     if (winner->node == self_.node && is_live(*winner, membership_)) {
-      write_record(name, winner->actor_type, /*tombstone=*/true);
+      static_cast<void>(write_record(name, winner->actor_type, /*tombstone=*/true));
     }
     return;
   }
@@ -293,10 +303,13 @@ void GossipEngine::reconcile_name(const std::string& name, Effects& fx) {
   // The winner is dead (a tombstone, a Down node, an earlier life — maybe our own old record):
   // the name is free, and this process still holds it, so claim it again above the winner.
   const std::string actor_type = local->second.actor_type;
-  write_record(name, actor_type, /*tombstone=*/false);
+  if (!write_record(name, actor_type, /*tombstone=*/false)) {
+    fx.lost.push_back(RegistrationLost{name, actor_type, *registry_.find(name)});
+    ++stats_.registrations_lost;
+  }
 }
 
-void GossipEngine::write_record(const std::string& name, const std::string& actor_type,
+bool GossipEngine::write_record(const std::string& name, const std::string& actor_type,
                                 bool tombstone) {
   RegistryRecord record;
   record.name = name;
@@ -305,13 +318,14 @@ void GossipEngine::write_record(const std::string& name, const std::string& acto
   record.version = registry_.next_version(name);
   record.actor_type = actor_type;
   record.tombstone = tombstone;
+  // Only a peer that pushed a version at `max_counter` can make a new record lose here.
   const bool won = registry_.upsert(record);
-  CINEYMA_ASSERT(won);
-  if (tombstone) {
+  if (tombstone || !won) {
     local_.erase(name);
   } else {
     local_[name] = LocalRegistration{actor_type, record.version, record.epoch};
   }
+  return won;
 }
 
 void GossipEngine::to_events(const std::vector<MemberTransition>& transitions,
@@ -350,7 +364,9 @@ Result<void> GossipEngine::register_actor(std::string_view name, std::string_vie
   if (winner != nullptr && winner->node != self_.node && is_live(*winner, membership_)) {
     return Errc::already_exists;
   }
-  write_record(std::string(name), std::string(actor_type), /*tombstone=*/false);
+  if (!write_record(std::string(name), std::string(actor_type), /*tombstone=*/false)) {
+    return Errc::already_exists;
+  }
   return ok();
 }
 
@@ -358,7 +374,7 @@ Result<void> GossipEngine::unregister_actor(std::string_view name) {
   const auto local = local_.find(name);
   if (local == local_.end()) return Errc::not_found;
   const std::string actor_type = local->second.actor_type;
-  write_record(std::string(name), actor_type, /*tombstone=*/true);
+  static_cast<void>(write_record(std::string(name), actor_type, /*tombstone=*/true));
   return ok();
 }
 

@@ -2,6 +2,7 @@
 #include <cineyma/cluster/registry_state.hpp>
 
 #include <cineyma/assert.hpp>
+#include <cineyma/cluster/gossip_message.hpp>
 
 #include <tuple>
 
@@ -38,7 +39,7 @@ Result<RegistryRecord> RegistryState::lookup(std::string_view name,
 
 std::uint64_t RegistryState::next_version(std::string_view name) const noexcept {
   const RegistryRecord* record = find(name);
-  return record == nullptr ? 1 : record->version + 1;
+  return record == nullptr ? 1 : bump_counter(record->version);
 }
 
 bool RegistryState::upsert(const RegistryRecord& record) {

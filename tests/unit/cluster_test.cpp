@@ -182,6 +182,11 @@ TEST_CASE("cluster: codec round-trips and rejects malformed input", "[cluster][c
   for (int i = 0; i < 10; ++i) overlong.push_back(0x80);
   overlong.push_back(0);
   CHECK(decode_gossip(overlong).is(Errc::decode_error));
+  // A non-minimal varint (a trailing zero byte) is rejected: one encoding per message.
+  std::vector<std::uint8_t> padded = {'C', 'G', 1, 1, 0x81, 0x00, 'x', 0, 0};
+  CHECK(decode_gossip(padded).is(Errc::decode_error));
+  padded = {'C', 'G', 1, 1, 0x01, 'x', 0, 0};
+  CHECK(decode_gossip(padded).has_value());
 
   // Semantically invalid messages fail validation, on decode and in the engine.
   GossipMessage unsorted = m;
@@ -190,6 +195,12 @@ TEST_CASE("cluster: codec round-trips and rejects malformed input", "[cluster][c
   GossipMessage bad_epoch = m;
   bad_epoch.members[1].epoch = 1;  // epoch above incarnation 0
   CHECK(validate(bad_epoch).is(Errc::decode_error));
+  GossipMessage huge_counter = m;
+  huge_counter.members[0].heartbeat = GossipLimits::max_counter + 1;
+  CHECK(validate(huge_counter).is(Errc::decode_error));
+  GossipMessage huge_version = m;
+  huge_version.registry[0].version = GossipLimits::max_counter + 1;
+  CHECK(validate(huge_version).is(Errc::decode_error));
   GossipMessage dup = m;
   dup.registry[1].name = "kv";
   CHECK(validate(dup).is(Errc::decode_error));
@@ -457,4 +468,30 @@ TEST_CASE("cluster: a restarted node recognises its earlier life and its stale n
   exchange(b2, a, at(40ms));
   CHECK(a.lookup_actor("old").is(Errc::not_found));
   CHECK(b2.lookup_actor("old").is(Errc::not_found));
+}
+
+TEST_CASE("cluster: counters pushed to their limit by a peer saturate instead of overflowing",
+          "[cluster]") {
+  GossipEngine a(config("a"), at(0ms));
+  REQUIRE(a.register_actor("x", "X").has_value());
+  GossipMessage push;
+  push.from = "b";
+  push.members = {entry("a", GossipLimits::max_counter, GossipLimits::max_counter,
+                        MemberStatus::down, GossipLimits::max_counter),
+                  entry("b", 0, 0)};
+  // An entry of ours at the limit could not be outbid: refused, nothing changes.
+  CHECK(a.on_message(push, at(1ms)).is(Errc::invalid_argument));
+  CHECK(a.self().incarnation == 0);
+  CHECK(a.membership().size() == 1);
+  // A record at the version limit wins; a's re-claim cannot rise above it, so a is told.
+  push.members = {entry("a", 5, 5, MemberStatus::down), entry("b", 0, 0)};
+  push.registry = {RegistryRecord{"x", "b", 0, GossipLimits::max_counter, "Y", false}};
+  auto fx = a.on_message(push, at(2ms));
+  REQUIRE(fx.has_value());
+  CHECK(a.self().incarnation == 6);
+  CHECK(a.self().epoch == 6);
+  REQUIRE(fx->lost.size() == 1);
+  CHECK(fx->lost[0].winner.node == "b");
+  for (const Outgoing& out : fx->send) CHECK(validate(*out.message).has_value());
+  CHECK(a.register_actor("x", "X").is(Errc::already_exists));
 }

@@ -16,8 +16,9 @@
 //                             string actor_type, u8 flags (bit 0 = tombstone, others 0) }
 //
 // Nothing may follow the last record. The decoder never trusts the input: every length is
-// checked against the bytes left before anything is allocated, varints longer than 10 bytes or
-// overflowing 64 bits are rejected, and the result must pass `validate` (sorted keys, limits).
+// checked against the bytes left before anything is allocated, varints that are not minimal,
+// longer than 10 bytes or overflowing 64 bits are rejected (so every message has exactly one
+// encoding), and the result must pass `validate` (sorted keys, limits).
 // Any violation is `Errc::decode_error`. Fuzzed by fuzz/fuzz_gossip.cpp.
 //
 // Threading: pure functions, callable from any thread.

@@ -144,8 +144,9 @@ class GossipEngine {
 
   /// Handles a message received from the network. A push is answered with a reply carrying
   /// what the sender lacks (when it lacks anything). `decode_error` when the message breaks the
-  /// invariants of `validate`, `invalid_argument` when it claims to come from this node; the
-  /// state is unchanged in both cases.
+  /// invariants of `validate`; `invalid_argument` when it claims to come from this node, or
+  /// carries an entry of this node with an incarnation at the counter limit (which no
+  /// refutation could outbid). The state is unchanged in both cases.
   Result<Effects> on_message(const GossipMessage& message, TimePoint now);
 
   /// Graceful leave: this node's entry becomes Left (final) and is pushed to up to `fanout`
@@ -187,7 +188,7 @@ class GossipEngine {
   void detect(TimePoint now, Effects& fx);
   bool check_self(TimePoint now);
   void reconcile_name(const std::string& name, Effects& fx);
-  void write_record(const std::string& name, const std::string& actor_type, bool tombstone);
+  bool write_record(const std::string& name, const std::string& actor_type, bool tombstone);
   void to_events(const std::vector<MemberTransition>& transitions, Effects& fx) const;
   std::shared_ptr<const GossipMessage> make_push() const;
   void push_to(const std::vector<const MemberEntry*>& peers,

@@ -37,7 +37,15 @@ struct GossipLimits {
   static constexpr std::size_t max_actor_type_bytes = 1024;
   static constexpr std::size_t max_members = 1U << 16;
   static constexpr std::size_t max_records = 1U << 20;
+  /// Incarnations, epochs, heartbeats and versions never exceed this: a peer cannot make a
+  /// counter overflow (engines saturate here; a correct cluster never gets near it).
+  static constexpr std::uint64_t max_counter = std::uint64_t{1} << 62;
 };
+
+/// `value + 1`, but never above `GossipLimits::max_counter`.
+constexpr std::uint64_t bump_counter(std::uint64_t value) noexcept {
+  return value < GossipLimits::max_counter ? value + 1 : GossipLimits::max_counter;
+}
 
 /// One gossip message.
 struct GossipMessage {
@@ -50,7 +58,8 @@ struct GossipMessage {
 };
 
 /// Checks the invariants a receiver relies on: known kind and statuses, non-empty ids within
-/// `GossipLimits`, `epoch <= incarnation`, keys strictly increasing. `decode_error` otherwise.
+/// `GossipLimits`, counters at most `max_counter`, `epoch <= incarnation`, keys strictly
+/// increasing. `decode_error` otherwise.
 Result<void> validate(const GossipMessage& message);
 
 }  // namespace cineyma::cluster

@@ -74,7 +74,8 @@ class RegistryState {
   const RegistryRecord* find(std::string_view name) const noexcept;
   /// The winning record of `name` if it is live (see `is_live`); otherwise `not_found`.
   Result<RegistryRecord> lookup(std::string_view name, const Membership& members) const;
-  /// The version a new record of `name` must carry to win here: highest known + 1.
+  /// The version a new record of `name` must carry to win here: highest known + 1
+  /// (saturating at `GossipLimits::max_counter`, where a new record may not win).
   std::uint64_t next_version(std::string_view name) const noexcept;
 
   /// Joins one record. Returns true when it became the winner of its name.
