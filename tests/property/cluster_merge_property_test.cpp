@@ -418,8 +418,8 @@ void check_cases(const char* description, int cases, F&& property) {
 
 }  // namespace
 
-TEST_CASE("property: registry names of stopped actors and Down nodes never come back; "
-          "after a heal every engine resolves every name identically",
+TEST_CASE("property: registry names of stopped actors and Down nodes never come back, "
+          "and after a heal every engine resolves every name identically",
           "[property][cluster]") {
   check_cases("engines under random ticks, registrations, crashes, restarts, stale deliveries",
               1000, [] {

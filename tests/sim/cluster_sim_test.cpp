@@ -291,7 +291,7 @@ TEST_CASE("cluster sim: registry entries of stopped actors and Down nodes never 
   }
 }
 
-TEST_CASE("cluster sim: a name registered on two nodes resolves identically; the loser is told",
+TEST_CASE("cluster sim: a name registered on two nodes resolves identically and the loser is told",
           "[cluster][sim]") {
   for (std::uint64_t seed : seeds(200)) {
     INFO(replay(seed));

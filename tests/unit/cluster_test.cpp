@@ -66,7 +66,7 @@ void exchange(GossipEngine& a, GossipEngine& b, TimePoint now) {
 
 }  // namespace
 
-TEST_CASE("cluster: join keeps the higher incarnation, then the maximum of each field",
+TEST_CASE("cluster: join orders by life, then Down/Left, then incarnation, then field maxima",
           "[cluster]") {
   const MemberEntry up5 = entry("a", 1, 5);
   const MemberEntry suspect3 = entry("a", 1, 3, MemberStatus::suspect);
