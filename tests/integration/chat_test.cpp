@@ -195,7 +195,7 @@ class Fixture {
 
 }  // namespace
 
-TEST_CASE("chat: a joining user is greeted with its name; the others see the join") {
+TEST_CASE("chat: a joining user is greeted with its name, the others see the join") {
   Fixture f;
   auto a = f.join("user1");
   auto b = f.join("user2");
@@ -229,7 +229,7 @@ TEST_CASE("chat: a line goes to everyone else as [name]: text, trimmed and clean
   CHECK(f.server().stats().lines_said.load() == 2);
 }
 
-TEST_CASE("chat: /nick renames (validated, unique), everyone sees it; /who lists names") {
+TEST_CASE("chat: /nick renames (validated, unique), everyone sees it, /who lists names") {
   Fixture f;
   auto a = f.join("user1");
   auto b = f.join("user2");
@@ -338,7 +338,7 @@ TEST_CASE("chat: an overlong line is refused with a message and never buffered")
   CHECK(f.server().stats().overlong_lines.load() == 2);
 }
 
-TEST_CASE("chat: a client that does not read is cut off with a message; memory stays bounded") {
+TEST_CASE("chat: a client that does not read is cut off with a message, memory stays bounded") {
   ChatOptions options;
   options.max_pending_bytes = 16 * 1024;
   options.drain_timeout = 120s;  // time for this test to read the notice, however loaded

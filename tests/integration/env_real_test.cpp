@@ -412,7 +412,7 @@ TEST_CASE("real env: random values differ and `below` stays in range") {
   }
 }
 
-TEST_CASE("real env: a fixed seed gives a fixed sequence; seed 0 draws one") {
+TEST_CASE("real env: a fixed seed gives a fixed sequence, seed 0 draws one") {
   RealEnvironment a(options_with(1, 42));
   RealEnvironment b(options_with(1, 42));
   for (int i = 0; i < 100; ++i) CHECK(a.random().next_u64() == b.random().next_u64());

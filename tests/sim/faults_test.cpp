@@ -271,7 +271,7 @@ TEST_CASE("sim faults: refused connects, latency jitter and tail, stalls", "[sim
 // ---------------------------------------------------------------------------------------
 // Processes
 
-TEST_CASE("sim faults: crash breaks every connection and loses the node's state; restart boots "
+TEST_CASE("sim faults: crash breaks every connection and loses the node's state, restart boots "
           "a fresh one",
           "[sim][faults]") {
   Simulation sim(21);

@@ -93,7 +93,7 @@ RUNTIME_TEST_CASE("spec 17: a top-level handler that throws still runs stopped()
   CHECK_FALSE(a.is_alive());
 }
 
-RUNTIME_TEST_CASE("spec 18: normal messages don't stop an actor; shutdown then does",
+RUNTIME_TEST_CASE("spec 18: normal messages don't stop an actor, shutdown then does",
                   "[spec][supervision]") {
   TestType rt;
   auto starts = make_counter(), stops = make_counter(), handled = make_counter();

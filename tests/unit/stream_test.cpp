@@ -122,7 +122,8 @@ std::vector<Receiver<int>> ints(R&&... r) {
 RUNTIME_TEST_CASE("streams: an actor processes a channel's items (SPEC 25)", "[streams]") {
   TestType rt;
   auto seen = std::make_shared<Seen>();
-  auto [tx, rx] = make_channel<int>(16);
+  auto [tx_, rx] = make_channel<int>(16);
+  auto& tx = tx_;  // a reference, not a binding: lambdas capture it (clang 14)
   rt.system().spawn(Consumer(seen, ints(std::move(rx)), {}));
   for (int i = 1; i <= 3; ++i) REQUIRE(tx.try_send(i));
   REQUIRE(rt.wait_until([&] { return seen->n_ints() == 3; }));
@@ -135,7 +136,8 @@ RUNTIME_TEST_CASE("streams: dropping the last sender ends the stream, finished r
                   "[streams]") {
   TestType rt;
   auto seen = std::make_shared<Seen>();
-  auto [tx, rx] = make_channel<int>(16);
+  auto [tx_, rx] = make_channel<int>(16);
+  auto& tx = tx_;  // a reference, not a binding: lambdas capture it (clang 14)
   rt.system().spawn(Consumer(seen, ints(std::move(rx)), {}));
   {
     auto copy = tx;  // a second sender: the channel ends only when both are gone
@@ -176,7 +178,8 @@ RUNTIME_TEST_CASE("streams: several streams of different item types on one actor
 RUNTIME_TEST_CASE("streams: one type can be both a message and a stream item", "[streams]") {
   TestType rt;
   auto seen = std::make_shared<Seen>();
-  auto [tx, rx] = make_channel<Item>(8);
+  auto [tx_, rx] = make_channel<Item>(8);
+  auto& tx = tx_;  // a reference, not a binding: lambdas capture it (clang 14)
   std::vector<Receiver<Item>> items;
   items.push_back(std::move(rx));
   auto a = rt.system().spawn(Consumer(seen, {}, {}, std::move(items)));
@@ -304,7 +307,8 @@ RUNTIME_TEST_CASE("streams: backpressure reaches the producer", "[streams]") {
   TestType rt;
   auto seen = std::make_shared<Seen>();
   auto sent = make_counter(), closed = make_counter();
-  auto [tx, rx] = make_channel<int>(4);
+  auto [tx_, rx] = make_channel<int>(4);
+  auto& tx = tx_;  // a reference, not a binding: lambdas capture it (clang 14)
   auto slow = rt.system().spawn(Slow(seen, std::move(rx)));
   // Make the consumer unresponsive first, then start a producer of 50 items.
   REQUIRE(slow.try_send(Pause{TestType::is_sim ? cineyma::Duration(10s) : cineyma::Duration(300ms)}));
@@ -335,7 +339,8 @@ RUNTIME_TEST_CASE("streams: blocking sends from a plain thread wait for the cons
                   "[streams]") {
   TestType rt;
   auto seen = std::make_shared<Seen>();
-  auto [tx, rx] = make_channel<int>(2);
+  auto [tx_, rx] = make_channel<int>(2);
+  auto& tx = tx_;  // a reference, not a binding: lambdas capture it (clang 14)
   auto a = rt.system().spawn(Slow(seen, std::move(rx)));
   // Under simulation a blocked get() drives the simulation until the actor takes an item,
   // which needs the receiver attached first (an unattached channel has no simulation to
@@ -351,7 +356,8 @@ TEMPLATE_TEST_CASE("streams: senders on many threads, one consumer, nothing lost
                    "[streams]", cineyma::test::RealRuntime) {
   TestType rt;
   auto seen = std::make_shared<Seen>();
-  auto [tx, rx] = make_channel<int>(8);
+  auto [tx_, rx] = make_channel<int>(8);
+  auto& tx = tx_;  // a reference, not a binding: lambdas capture it (clang 14)
   rt.system().spawn(Slow(seen, std::move(rx)));
   constexpr int kThreads = 4, kEach = 2000;
   std::vector<std::thread> threads;
@@ -388,7 +394,8 @@ RUNTIME_TEST_CASE("streams: close() ends the stream for every sender and fails w
   TestType rt;
   auto seen = std::make_shared<Seen>();
   auto sent = make_counter(), closed = make_counter();
-  auto [tx, rx] = make_channel<int>(2);
+  auto [tx_, rx] = make_channel<int>(2);
+  auto& tx = tx_;  // a reference, not a binding: lambdas capture it (clang 14)
   auto slow = rt.system().spawn(Slow(seen, std::move(rx)));
   REQUIRE(slow.try_send(Pause{TestType::is_sim ? cineyma::Duration(10s) : cineyma::Duration(200ms)}));
   auto producer = rt.system().spawn(Producer(tx, 10, sent, closed));
@@ -426,11 +433,12 @@ class Removable : public Actor<Removable> {
 
 }  // namespace
 
-RUNTIME_TEST_CASE("streams: remove_stream detaches without finished; senders see it closed",
+RUNTIME_TEST_CASE("streams: remove_stream detaches without finished, senders see it closed",
                   "[streams]") {
   TestType rt;
   auto seen = std::make_shared<Seen>();
-  auto [tx, rx] = make_channel<int>(4);
+  auto [tx_, rx] = make_channel<int>(4);
+  auto& tx = tx_;  // a reference, not a binding: lambdas capture it (clang 14)
   auto a = rt.system().spawn(Removable(seen, std::move(rx)));
   REQUIRE(tx.try_send(1));
   REQUIRE(rt.wait_until([&] { return seen->n_ints() == 1; }));
@@ -442,11 +450,12 @@ RUNTIME_TEST_CASE("streams: remove_stream detaches without finished; senders see
   CHECK(seen->n_ints() == 1);
 }
 
-RUNTIME_TEST_CASE("streams: a stopped actor's streams are dropped; their senders fail",
+RUNTIME_TEST_CASE("streams: a stopped actor's streams are dropped, their senders fail",
                   "[streams]") {
   TestType rt;
   auto seen = std::make_shared<Seen>();
-  auto [tx, rx] = make_channel<int>(4);
+  auto [tx_, rx] = make_channel<int>(4);
+  auto& tx = tx_;  // a reference, not a binding: lambdas capture it (clang 14)
   auto a = rt.system().spawn(Slow(seen, std::move(rx)));
   REQUIRE(tx.try_send(1));
   REQUIRE(rt.wait_until([&] { return seen->n_ints() == 1; }));
@@ -603,7 +612,8 @@ TEMPLATE_TEST_CASE("streams: an injected fault in a stream hook is supervised",
                    "[streams][faults]", cineyma::test::SimRuntime) {
   TestType rt;
   auto seen = std::make_shared<Seen>();
-  auto [tx, rx] = make_channel<int>(4);
+  auto [tx_, rx] = make_channel<int>(4);
+  auto& tx = tx_;  // a reference, not a binding: lambdas capture it (clang 14)
   auto b = rt.system().spawn(Slow(seen, std::move(rx)));
   REQUIRE(b.send(GetCount{}).get().value() == 0);  // started() has run
   rt.node().inject_exception(b.id());
