@@ -1,0 +1,135 @@
+// Envelope codec (DESIGN §5 layer 4): round trip (SPEC-original test 28, adapted), and the
+// validation that turns bad bytes into decode_error.
+#include <cineyma/remote/envelope.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <cineyma/remote/framing.hpp>
+
+#include "cineyma_test/remote_test.pb.h"
+
+#include <string>
+
+namespace {
+
+using cineyma::Errc;
+using cineyma::remote::decode_envelope;
+using cineyma::remote::encode_envelope;
+using cineyma::remote::Envelope;
+using cineyma::remote::EnvelopeKind;
+
+std::span<const std::byte> bytes_of(const std::string& s) {
+  return std::as_bytes(std::span<const char>(s.data(), s.size()));
+}
+
+Envelope request() {
+  cineyma::test::Ping ping;
+  ping.set_n(7);
+  Envelope e;
+  e.message_type = cineyma::test::Ping::descriptor()->full_name();
+  e.payload = ping.SerializeAsString();
+  e.correlation_id = 42;
+  e.sender_node = "node";
+  e.target_actor = "actor";
+  e.kind = EnvelopeKind::request;
+  return e;
+}
+
+}  // namespace
+
+TEST_CASE("envelope: round trip of every kind (SPEC test 28)", "[remote][envelope]") {
+  Envelope req = request();
+  auto back = decode_envelope(bytes_of(encode_envelope(req)));
+  REQUIRE(back);
+  CHECK(*back == req);
+  CHECK(back->message_type == "cineyma.test.Ping");
+  CHECK(back->correlation_id == 42);
+  cineyma::test::Ping ping;
+  REQUIRE(ping.ParseFromString(back->payload));
+  CHECK(ping.n() == 7);
+
+  Envelope err;
+  err.kind = EnvelopeKind::error;
+  err.correlation_id = 9;
+  err.error_code = Errc::unknown_message_type;
+  err.error_text = "no handler for x.Y";
+  auto err_back = decode_envelope(bytes_of(encode_envelope(err)));
+  REQUIRE(err_back);
+  CHECK(*err_back == err);
+
+  Envelope one_way = request();
+  one_way.kind = EnvelopeKind::one_way;
+  one_way.correlation_id = 0;
+  CHECK(*decode_envelope(bytes_of(encode_envelope(one_way))) == one_way);
+
+  Envelope resp;
+  resp.kind = EnvelopeKind::response;
+  resp.correlation_id = 1;
+  resp.message_type = "cineyma.test.Pong";
+  CHECK(*decode_envelope(bytes_of(encode_envelope(resp))) == resp);
+}
+
+TEST_CASE("envelope: a frame holds exactly the encoded envelope", "[remote][envelope]") {
+  std::string out;
+  REQUIRE(cineyma::remote::append_envelope_frame(out, request(), 1 << 20));
+  cineyma::remote::FrameDecoder d;
+  d.feed(bytes_of(out));
+  auto f = d.next_frame();
+  REQUIRE(f);
+  REQUIRE(*f);
+  CHECK(*decode_envelope(**f) == request());
+  std::string small;
+  CHECK(cineyma::remote::append_envelope_frame(small, request(), 10).is(Errc::frame_too_large));
+  CHECK(small.empty());
+}
+
+TEST_CASE("envelope: invalid envelopes are decode errors", "[remote][envelope]") {
+  CHECK(decode_envelope(bytes_of(std::string("\xff\xff\xff", 3))).is(Errc::decode_error));
+  // An empty body decodes to all defaults: kind unspecified, hence invalid.
+  CHECK(decode_envelope({}).is(Errc::decode_error));
+
+  cineyma::test::Ping not_an_envelope;
+  not_an_envelope.set_n(1);
+  CHECK(decode_envelope(bytes_of(not_an_envelope.SerializeAsString())).is(Errc::decode_error));
+
+  // Hand-encoded: message_type "a" (field 1), kind REQUEST (field 6), no correlation id.
+  CHECK(decode_envelope(bytes_of(std::string("\x0a\x01" "a" "\x30\x01", 5)))
+            .is(Errc::decode_error));
+  // The same with correlation id 5 (field 3) is a valid request.
+  CHECK(decode_envelope(bytes_of(std::string("\x0a\x01" "a" "\x18\x05" "\x30\x01", 7))));
+  // A response carrying an error code (field 7) is refused.
+  CHECK(decode_envelope(bytes_of(std::string("\x18\x05" "\x30\x02" "\x38\x04", 6)))
+            .is(Errc::decode_error));
+
+  // Each one is valid except for one field; hand-encoded with the problem in place.
+  const auto refused = [](Envelope e) {
+    CHECK(cineyma::remote::envelope_problem(e) != nullptr);
+  };
+  Envelope e = request();
+  e.correlation_id = 0;
+  refused(e);
+  e = request();
+  e.message_type.clear();
+  refused(e);
+  e = request();
+  e.target_actor = std::string(cineyma::remote::kMaxNameBytes + 1, 'a');
+  refused(e);
+  e = request();
+  e.error_code = Errc::timeout;
+  refused(e);
+  e = request();
+  e.kind = EnvelopeKind::error;
+  refused(e);  // no code
+  e = request();
+  e.kind = EnvelopeKind::one_way;
+  refused(e);  // one-way with a correlation id
+  e = request();
+  e.kind = static_cast<EnvelopeKind>(9);
+  refused(e);
+}
+
+TEST_CASE("envelope: error codes from a newer peer are not success", "[remote][envelope]") {
+  CHECK(cineyma::remote::errc_from_wire(0) == Errc::handler_failed);
+  CHECK(cineyma::remote::errc_from_wire(10000) == Errc::handler_failed);
+  CHECK(cineyma::remote::errc_from_wire(7) == Errc::unknown_message_type);
+}
