@@ -84,9 +84,9 @@ ping_payload = field_varint(1, 7)
 
 SEEDS = {
     "envelope": {
-        "request": envelope("cineyma.test.Ping", ping_payload, 42, "node", "actor", 1),
-        "response": envelope("cineyma.test.Pong", ping_payload, 42, "node", "", 2),
-        "one-way": envelope("cineyma.test.Note", field_bytes(1, "hi"), 0, "node", "log", 3),
+        "request": envelope("remote_test.Ping", ping_payload, 42, "node", "actor", 1),
+        "response": envelope("remote_test.Pong", ping_payload, 42, "node", "", 2),
+        "one-way": envelope("remote_test.Note", field_bytes(1, "hi"), 0, "node", "log", 3),
         "error": envelope("", b"", 9, "server", "", 4, 7, "no handler for x.Y"),
         "empty": b"",
         "bad-kind": envelope("a", b"", 1, "", "", 9),

@@ -47,11 +47,16 @@ std::span<std::byte> FrameDecoder::read_buffer() {
     end_ -= begin_;
     begin_ = 0;
   }
-  if (buffer_.size() - end_ < kReadChunkBytes) {
-    // Grows by what one read can bring, never by what a header announces: memory follows
-    // the bytes received. (The vector itself may round capacity up; size is what we use.)
-    buffer_.resize(end_ + kReadChunkBytes);
+  // Room for the rest of the frame in progress, between kMinReadBytes and kReadChunkBytes:
+  // never what a header announces beyond that, so memory follows the bytes received.
+  std::size_t want = kMinReadBytes;
+  if (end_ >= kFrameHeaderBytes && !failed_) {
+    const std::size_t frame = kFrameHeaderBytes + decode_frame_header(buffer_.data());
+    if (frame <= kFrameHeaderBytes + max_frame_bytes_ && frame > end_) {
+      want = std::clamp(frame - end_, kMinReadBytes, kReadChunkBytes);
+    }
   }
+  if (buffer_.size() - end_ < want) buffer_.resize(end_ + want);
   return std::span<std::byte>(buffer_.data() + end_, buffer_.size() - end_);
 }
 

@@ -23,10 +23,10 @@ std::span<const std::byte> bytes_of(const std::string& s) {
 }
 
 Envelope request() {
-  cineyma::test::Ping ping;
+  remote_test::Ping ping;
   ping.set_n(7);
   Envelope e;
-  e.message_type = cineyma::test::Ping::descriptor()->full_name();
+  e.message_type = remote_test::Ping::descriptor()->full_name();
   e.payload = ping.SerializeAsString();
   e.correlation_id = 42;
   e.sender_node = "node";
@@ -42,9 +42,9 @@ TEST_CASE("envelope: round trip of every kind (SPEC test 28)", "[remote][envelop
   auto back = decode_envelope(bytes_of(encode_envelope(req)));
   REQUIRE(back);
   CHECK(*back == req);
-  CHECK(back->message_type == "cineyma.test.Ping");
+  CHECK(back->message_type == "remote_test.Ping");
   CHECK(back->correlation_id == 42);
-  cineyma::test::Ping ping;
+  remote_test::Ping ping;
   REQUIRE(ping.ParseFromString(back->payload));
   CHECK(ping.n() == 7);
 
@@ -65,7 +65,7 @@ TEST_CASE("envelope: round trip of every kind (SPEC test 28)", "[remote][envelop
   Envelope resp;
   resp.kind = EnvelopeKind::response;
   resp.correlation_id = 1;
-  resp.message_type = "cineyma.test.Pong";
+  resp.message_type = "remote_test.Pong";
   CHECK(*decode_envelope(bytes_of(encode_envelope(resp))) == resp);
 }
 
@@ -88,7 +88,7 @@ TEST_CASE("envelope: invalid envelopes are decode errors", "[remote][envelope]")
   // An empty body decodes to all defaults: kind unspecified, hence invalid.
   CHECK(decode_envelope({}).is(Errc::decode_error));
 
-  cineyma::test::Ping not_an_envelope;
+  remote_test::Ping not_an_envelope;
   not_an_envelope.set_n(1);
   CHECK(decode_envelope(bytes_of(not_an_envelope.SerializeAsString())).is(Errc::decode_error));
 

@@ -45,8 +45,11 @@ Result<void> append_frame(std::string& out, std::span<const std::byte> body,
 /// Splits a byte stream into frames (see the file comment).
 class FrameDecoder {
  public:
-  /// Bytes offered to one read: the buffer grows by at most this much ahead of the data.
+  /// Most bytes offered to one read: the buffer grows by at most this much ahead of the data.
   static constexpr std::size_t kReadChunkBytes = std::size_t{64} << 10;
+  /// Bytes offered to a read when no frame in progress needs more: an idle connection costs
+  /// this much, so thousands of them stay cheap.
+  static constexpr std::size_t kMinReadBytes = std::size_t{4} << 10;
 
   /// `max_frame_bytes` in [0, kLargestMaxFrameBytes] (assertion).
   explicit FrameDecoder(std::size_t max_frame_bytes = kDefaultMaxFrameBytes);
