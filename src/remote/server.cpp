@@ -169,7 +169,23 @@ void RemoteServer::Core::on_closed(Connection& c, std::error_code why, bool was_
     stats.open_connections = connections.size();
     // A peer that leaves after a completed handshake is no error; anything else is.
     const bool peer_left = why == make_error_code(Errc::disconnected) && was_established;
-    if (!peer_left && !stopped) ++stats.closed_with_error;
+    if (!peer_left && !stopped) {
+      ++stats.closed_with_error;
+      if (why == make_error_code(Errc::timeout)) ++stats.handshake_timeouts;
+      if (why == make_error_code(Errc::auth_failed)) ++stats.auth_failures;
+      if (why == make_error_code(Errc::frame_too_large)) ++stats.oversized_frames;
+      if (why == make_error_code(Errc::decode_error) ||
+          why == make_error_code(Errc::invalid_argument)) {
+        ++stats.protocol_errors;
+      }
+      if (why == make_error_code(Errc::mailbox_full)) {
+        ++stats.slow_consumers;
+        cineyma::detail::log(env, spdlog::level::warn,
+                             "remote server: closed connection {} from node '{}': it does not "
+                             "read its answers (more than {} bytes queued)",
+                             c.id(), c.peer().node_id, options.max_outbound_bytes);
+      }
+    }
   }
 }
 

@@ -53,7 +53,12 @@ struct ServerStats {
   std::uint64_t accepted = 0;             ///< connections accepted
   std::uint64_t established = 0;          ///< connections that passed the handshake
   std::uint64_t refused = 0;              ///< closed at accept (max_connections)
-  std::uint64_t closed_with_error = 0;    ///< closed for a protocol or auth failure/deadline
+  std::uint64_t closed_with_error = 0;    ///< closed for any reason but the peer leaving
+  std::uint64_t handshake_timeouts = 0;   ///< ... of which: no handshake within the deadline
+  std::uint64_t auth_failures = 0;        ///< ... refused by the handshake (secret, cluster)
+  std::uint64_t oversized_frames = 0;     ///< ... announced a frame above max_frame_bytes
+  std::uint64_t protocol_errors = 0;      ///< ... undecodable handshake or envelope, version
+  std::uint64_t slow_consumers = 0;       ///< ... answers piled up beyond max_outbound_bytes
   std::uint64_t requests = 0;             ///< requests and one-way messages dispatched
   std::size_t open_connections = 0;
 };
