@@ -11,6 +11,7 @@ PACKAGES=(
   libprotobuf-dev protobuf-compiler libssl-dev # remote: wire format, HMAC handshake
   catch2 librapidcheck-dev                     # tests: Catch2 v2, RapidCheck
   libbenchmark-dev                             # bench: Google Benchmark
+  clang libclang-rt-14-dev                     # fuzz: clang + libFuzzer (scripts/fuzz.sh)
 )
 
 missing=()
