@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <deque>
 #include <map>
+#include <set>
 #include <mutex>
 #include <utility>
 #include <vector>
@@ -88,6 +89,7 @@ struct ClientCore final : internal::ConnectionHandler,
     std::optional<Envelope> unsent;  // set while waiting for a connection
     std::uint64_t connection_id = 0;  // the connection it was sent on
     std::uint64_t end_offset = 0;     // that connection's byte count at the end of its frame
+    TimePoint deadline{};             // its entry in `deadlines`
   };
   enum class State { idle, connecting, ready, backoff, closed };
 
@@ -105,7 +107,10 @@ struct ClientCore final : internal::ConnectionHandler,
   void on_connected(std::uint64_t attempt, Result<std::unique_ptr<ByteStream>> r);
   void attempt_failed_locked(std::error_code why, Deferred& deferred);
   void schedule_retry_locked();
-  void expire(std::uint64_t correlation_id);
+  void on_deadline_timer();
+  void arm_deadline_timer_locked();
+  /// Removes a call from `pending` and `deadlines`; the caller completes it.
+  CallRef take_locked(std::map<std::uint64_t, Pending>::iterator it);
   void send_locked(std::uint64_t id, Pending& p, Deferred& deferred);
   Duration backoff_delay_locked();
 
@@ -121,6 +126,9 @@ struct ClientCore final : internal::ConnectionHandler,
   TimerId retry_timer = 0;
   std::uint64_t next_correlation_id = 1;
   std::map<std::uint64_t, Pending> pending;
+  std::set<std::pair<TimePoint, std::uint64_t>> deadlines;  // (deadline, correlation id)
+  TimerId deadline_timer = 0;
+  TimePoint deadline_timer_at = TimePoint::max();
   std::deque<std::uint64_t> waiting;       // correlation ids of unsent calls, in call order
   std::deque<Envelope> waiting_one_way;
   std::vector<CallRef> connect_waiters;
@@ -219,8 +227,7 @@ void ClientCore::send_locked(std::uint64_t id, Pending& p, Deferred& deferred) {
   if (!r) {
     // frame_too_large / mailbox_full: this call only. (disconnected cannot happen while the
     // connection is ready under our lock: on_closed takes the lock before changing state.)
-    auto node = pending.extract(id);
-    deferred.fail(std::move(node.mapped().ref), to_errc(r.error()));
+    deferred.fail(take_locked(pending.find(id)), to_errc(r.error()));
     return;
   }
   p.unsent.reset();
@@ -247,8 +254,7 @@ void ClientCore::on_envelope(Connection& c, Envelope e) {
     cineyma::detail::log(env, spdlog::level::debug, "remote client: call {} failed at the server: {} ({})",
                 e.correlation_id, to_string(e.error_code), e.error_text);
   }
-  auto node = pending.extract(it);
-  deferred.deliver(std::move(node.mapped().ref), std::move(e));
+  deferred.deliver(take_locked(it), std::move(e));
 }
 
 void ClientCore::on_closed(Connection& c, std::error_code why, bool was_established) {
@@ -265,8 +271,9 @@ void ClientCore::on_closed(Connection& c, std::error_code why, bool was_establis
     if (!p.unsent && p.connection_id == c.id()) {
       const Errc e = p.end_offset <= handed ? Errc::maybe_delivered : Errc::disconnected;
       ++stats.calls_failed_by_disconnect;
-      deferred.fail(std::move(p.ref), e);
-      it = pending.erase(it);
+      auto next = std::next(it);
+      deferred.fail(take_locked(it), e);
+      it = next;
     } else {
       ++it;
     }
@@ -299,8 +306,7 @@ void ClientCore::attempt_failed_locked(std::error_code why, Deferred& deferred) 
       auto it = pending.find(id);
       if (it == pending.end() || !it->second.unsent) continue;
       ++stats.calls_failed_by_disconnect;
-      deferred.fail(std::move(it->second.ref), e);
-      pending.erase(it);
+      deferred.fail(take_locked(it), e);
     }
     waiting.clear();
   }
@@ -355,20 +361,14 @@ void ClientCore::call(Envelope request, PendingCall& call, Duration timeout) noe
     deferred.fail(CallRef(call), Errc::mailbox_full);
     return;
   }
-  // The deadline first, then registration: the timer needs our lock to expire the call, so
-  // it cannot overtake the registration below.
-  std::weak_ptr<ClientCore> weak = weak_from_this();
-  CallRef timer_ref(call);
-  const TimerId timer = env.clock().schedule_after(
-      timeout, [weak, id, ref = std::make_shared<CallRef>(std::move(timer_ref))] {
-        if (auto self = weak.lock()) {
-          self->expire(id);
-        } else {
-          ref->call->fail(Errc::timeout, true);
-        }
-      });
-  call.set_deadline(&env.clock(), timer);
-  auto [it, inserted] = pending.emplace(id, Pending{CallRef(call), std::move(request), 0, 0});
+  // Deadlines live in one ordered set per client, watched by one clock timer armed for the
+  // earliest: a call costs an insertion here instead of a timer of its own (with uniform
+  // timeouts every new deadline is the latest, and the timer is left alone).
+  const TimePoint deadline = env.clock().now() + timeout;
+  deadlines.emplace(deadline, id);
+  arm_deadline_timer_locked();
+  auto [it, inserted] =
+      pending.emplace(id, Pending{CallRef(call), std::move(request), 0, 0, deadline});
   CINEYMA_ASSERT(inserted);
   if (state == State::ready) {
     send_locked(id, it->second, deferred);
@@ -378,16 +378,40 @@ void ClientCore::call(Envelope request, PendingCall& call, Duration timeout) noe
   if (state == State::idle) start_attempt_locked();
 }
 
-void ClientCore::expire(std::uint64_t id) {
+CallRef ClientCore::take_locked(std::map<std::uint64_t, Pending>::iterator it) {
+  deadlines.erase({it->second.deadline, it->first});
+  CallRef ref = std::move(it->second.ref);
+  pending.erase(it);
+  return ref;
+}
+
+void ClientCore::arm_deadline_timer_locked() {
+  if (deadlines.empty()) return;
+  const TimePoint earliest = deadlines.begin()->first;
+  if (deadline_timer != 0 && earliest >= deadline_timer_at) return;  // armed early enough
+  if (deadline_timer != 0) env.clock().cancel(deadline_timer);
+  deadline_timer_at = earliest;
+  deadline_timer = env.clock().schedule_at(earliest, [weak = weak_from_this()] {
+    if (auto self = weak.lock()) self->on_deadline_timer();
+  });
+}
+
+void ClientCore::on_deadline_timer() {
   Deferred deferred;
   std::lock_guard<std::mutex> lock(mutex);
-  auto it = pending.find(id);
-  if (it == pending.end()) return;
-  ++stats.calls_timed_out;
-  // Removed from `pending` now (the original leaked it); a late answer is then ignored.
-  // A waiting entry in `waiting` is skipped when it comes up.
-  deferred.fail(std::move(it->second.ref), Errc::timeout, true);
-  pending.erase(it);
+  deadline_timer = 0;
+  deadline_timer_at = TimePoint::max();
+  const TimePoint now = env.clock().now();
+  while (!deadlines.empty() && deadlines.begin()->first <= now) {
+    const std::uint64_t id = deadlines.begin()->second;
+    auto it = pending.find(id);
+    CINEYMA_ASSERT(it != pending.end());
+    ++stats.calls_timed_out;
+    // Removed from `pending` now (the original leaked it): a late answer is ignored, and an
+    // id still in `waiting` is skipped when it comes up.
+    deferred.fail(take_locked(it), Errc::timeout, true);
+  }
+  arm_deadline_timer_locked();
 }
 
 Result<void> ClientCore::one_way(Envelope message) {
@@ -444,8 +468,7 @@ void ClientCore::close() noexcept {
     for (const std::uint64_t id : waiting) {
       auto it = pending.find(id);
       if (it == pending.end() || !it->second.unsent) continue;
-      deferred.fail(std::move(it->second.ref), Errc::disconnected);
-      pending.erase(it);
+      deferred.fail(take_locked(it), Errc::disconnected);
     }
     waiting.clear();
     waiting_one_way.clear();

@@ -21,6 +21,7 @@
 #include <cineyma/remote/envelope.hpp>
 #include <cineyma/remote/framing.hpp>
 #include <cineyma/remote/handshake.hpp>
+#include <cineyma/remote/router.hpp>
 
 #include <atomic>
 #include <cstddef>
@@ -89,6 +90,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   /// Requests dispatched and not yet answered (the server's per-connection limit).
   std::atomic<std::size_t> in_flight{0};
+  /// Where answers to this connection's requests go (server side): set once before
+  /// `start()`, shared by every Reply of the connection (one allocation per connection, not
+  /// per request). It refers back to us weakly: no cycle.
+  std::shared_ptr<ReplyChannel> reply_channel;
 
  private:
   void read_more();

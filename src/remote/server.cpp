@@ -116,6 +116,8 @@ void RemoteServer::Core::on_accepted(Result<std::unique_ptr<ByteStream>> r) {
       const std::uint64_t id = next_connection_id++;
       connection = std::make_shared<Connection>(env, std::move(stream), std::move(o),
                                                 shared_from_this(), id);
+      connection->reply_channel =
+          std::make_shared<ConnectionReplyChannel>(connection, options.handshake.node_id);
       connections.emplace(id, connection);
       stats.open_connections = connections.size();
     }
@@ -146,10 +148,8 @@ void RemoteServer::Core::on_envelope(Connection& c, Envelope e) {
     node.dispatch(std::move(e), Reply());
     return;
   }
-  auto channel = std::make_shared<ConnectionReplyChannel>(
-      std::static_pointer_cast<Connection>(c.shared_from_this()), options.handshake.node_id);
   const std::size_t in_flight = c.in_flight.fetch_add(1, std::memory_order_relaxed) + 1;
-  Reply reply(std::move(channel), e.correlation_id);
+  Reply reply(c.reply_channel, e.correlation_id);
   if (in_flight > options.max_in_flight_per_connection) {
     reply.fail(Errc::mailbox_full, "too many requests in flight on this connection");
     return;

@@ -168,8 +168,6 @@ class PendingCall {
   virtual void drop() noexcept = 0;
   virtual void deliver(Envelope answer) noexcept = 0;
   virtual void fail(Errc why, bool from_deadline) noexcept = 0;
-  /// Set once, before the call is registered: the deadline timer to cancel on completion.
-  virtual void set_deadline(Clock* clock, TimerId id) noexcept = 0;
 
  protected:
   virtual ~PendingCall() = default;
@@ -193,9 +191,6 @@ class CallState final : public cineyma::detail::Completion<R>, public PendingCal
  public:
   void acquire() noexcept override { this->add_ref(); }
   void drop() noexcept override { this->release(); }
-  void set_deadline(Clock* clock, TimerId id) noexcept override {
-    this->set_deadline_timer(clock, id);
-  }
   void fail(Errc why, bool from_deadline) noexcept override {
     this->complete_error(why, from_deadline);
   }
