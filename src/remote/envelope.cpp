@@ -6,6 +6,7 @@
 
 #include "cineyma/v1/wire.pb.h"
 
+#include <cstring>
 #include <limits>
 
 namespace cineyma::remote {
@@ -17,15 +18,73 @@ namespace pb = ::cineyma::v1;
 // The last Errc this build knows; codes above it come from a newer peer.
 constexpr std::uint32_t kLastKnownErrc = static_cast<std::uint32_t>(Errc::already_exists);
 
-void to_proto(const Envelope& e, pb::Envelope& out) {
-  out.set_message_type(e.message_type);
-  out.set_payload(e.payload);
-  out.set_correlation_id(e.correlation_id);
-  out.set_sender_node(e.sender_node);
-  out.set_target_actor(e.target_actor);
-  out.set_kind(static_cast<pb::Kind>(e.kind));
-  out.set_error_code(static_cast<std::uint32_t>(e.error_code));
-  out.set_error_text(e.error_text);
+// The encoder writes protobuf's wire format by hand, byte for byte what the generated
+// SerializeToString would write (fields in number order, proto3 defaults omitted; a unit test
+// compares the two): building a generated message first would copy every string once more,
+// which is most of the cost of a small envelope. Decoding stays with the generated parser.
+constexpr std::uint32_t kWireVarint = 0;
+constexpr std::uint32_t kWireBytes = 2;
+
+std::size_t varint_size(std::uint64_t v) noexcept {
+  std::size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+
+char* put_varint(char* out, std::uint64_t v) noexcept {
+  while (v >= 0x80) {
+    *out++ = static_cast<char>((v & 0x7f) | 0x80);
+    v >>= 7;
+  }
+  *out++ = static_cast<char>(v);
+  return out;
+}
+
+std::size_t bytes_field_size(std::uint32_t field, const std::string& value) noexcept {
+  if (value.empty()) return 0;
+  return varint_size(field << 3 | kWireBytes) + varint_size(value.size()) + value.size();
+}
+
+std::size_t varint_field_size(std::uint32_t field, std::uint64_t value) noexcept {
+  if (value == 0) return 0;
+  return varint_size(field << 3 | kWireVarint) + varint_size(value);
+}
+
+char* put_bytes_field(char* out, std::uint32_t field, const std::string& value) noexcept {
+  if (value.empty()) return out;
+  out = put_varint(out, field << 3 | kWireBytes);
+  out = put_varint(out, value.size());
+  std::memcpy(out, value.data(), value.size());
+  return out + value.size();
+}
+
+char* put_varint_field(char* out, std::uint32_t field, std::uint64_t value) noexcept {
+  if (value == 0) return out;
+  out = put_varint(out, field << 3 | kWireVarint);
+  return put_varint(out, value);
+}
+
+std::size_t encoded_size(const Envelope& e) noexcept {
+  return bytes_field_size(1, e.message_type) + bytes_field_size(2, e.payload) +
+         varint_field_size(3, e.correlation_id) + bytes_field_size(4, e.sender_node) +
+         bytes_field_size(5, e.target_actor) +
+         varint_field_size(6, static_cast<std::uint64_t>(e.kind)) +
+         varint_field_size(7, static_cast<std::uint64_t>(e.error_code)) +
+         bytes_field_size(8, e.error_text);
+}
+
+char* encode_into(char* out, const Envelope& e) noexcept {
+  out = put_bytes_field(out, 1, e.message_type);
+  out = put_bytes_field(out, 2, e.payload);
+  out = put_varint_field(out, 3, e.correlation_id);
+  out = put_bytes_field(out, 4, e.sender_node);
+  out = put_bytes_field(out, 5, e.target_actor);
+  out = put_varint_field(out, 6, static_cast<std::uint64_t>(e.kind));
+  out = put_varint_field(out, 7, static_cast<std::uint64_t>(e.error_code));
+  return put_bytes_field(out, 8, e.error_text);
 }
 
 }  // namespace
@@ -77,25 +136,24 @@ Errc errc_from_wire(std::uint32_t code) noexcept {
 
 std::string encode_envelope(const Envelope& e) {
   CINEYMA_ASSERT_MSG(envelope_problem(e) == nullptr, "encoding an invalid envelope");
-  pb::Envelope proto;
-  to_proto(e, proto);
-  return proto.SerializeAsString();
+  std::string out(encoded_size(e), '\0');
+  char* end = encode_into(out.data(), e);
+  CINEYMA_ASSERT(end == out.data() + out.size());
+  return out;
 }
 
 Result<void> append_envelope_frame(std::string& out, const Envelope& e,
                                    std::size_t max_frame_bytes) {
   CINEYMA_ASSERT_MSG(envelope_problem(e) == nullptr, "encoding an invalid envelope");
-  pb::Envelope proto;
-  to_proto(e, proto);
-  const std::size_t size = proto.ByteSizeLong();
+  const std::size_t size = encoded_size(e);
   if (size > max_frame_bytes) return fail(Errc::frame_too_large);
-  // Serialize straight behind the header: one copy of the payload, not two.
+  // Encoded straight behind the header: the payload is copied once, into the frame.
   const std::size_t at = out.size();
   out.resize(at + kFrameHeaderBytes + size);
-  auto* base = reinterpret_cast<std::byte*>(out.data() + at);
-  encode_frame_header(static_cast<std::uint32_t>(size), base);
-  const bool written = proto.SerializeToArray(base + kFrameHeaderBytes, static_cast<int>(size));
-  CINEYMA_ASSERT(written);
+  encode_frame_header(static_cast<std::uint32_t>(size),
+                      reinterpret_cast<std::byte*>(out.data() + at));
+  char* end = encode_into(out.data() + at + kFrameHeaderBytes, e);
+  CINEYMA_ASSERT(end == out.data() + out.size());
   return ok();
 }
 
