@@ -49,11 +49,11 @@ std::span<std::byte> FrameDecoder::read_buffer() {
   }
   // Room for the rest of the frame in progress, between kMinReadBytes and kReadChunkBytes:
   // never what a header announces beyond that, so memory follows the bytes received.
-  std::size_t want = kMinReadBytes;
+  std::size_t want = last_read_filled_ ? kReadChunkBytes : kMinReadBytes;
   if (end_ >= kFrameHeaderBytes && !failed_) {
     const std::size_t frame = kFrameHeaderBytes + decode_frame_header(buffer_.data());
     if (frame <= kFrameHeaderBytes + max_frame_bytes_ && frame > end_) {
-      want = std::clamp(frame - end_, kMinReadBytes, kReadChunkBytes);
+      want = std::clamp(frame - end_, want, kReadChunkBytes);
     }
   }
   if (buffer_.size() - end_ < want) buffer_.resize(end_ + want);
@@ -62,6 +62,7 @@ std::span<std::byte> FrameDecoder::read_buffer() {
 
 void FrameDecoder::commit(std::size_t n) noexcept {
   CINEYMA_ASSERT(n <= buffer_.size() - end_);
+  last_read_filled_ = n == buffer_.size() - end_;
   end_ += n;
 }
 

@@ -79,6 +79,7 @@ class FrameDecoder {
   std::size_t begin_ = 0;
   std::size_t end_ = 0;
   bool failed_ = false;
+  bool last_read_filled_ = false;  // the peer is sending faster than we read: read bigger
 };
 
 }  // namespace cineyma::remote
