@@ -90,6 +90,8 @@ SEEDS = {
         "error": envelope("", b"", 9, "server", "", 4, 7, "no handler for x.Y"),
         "empty": b"",
         "bad-kind": envelope("a", b"", 1, "", "", 9),
+        "ping": envelope("", b"", 5, "client", "", 5),
+        "pong": envelope("", b"", 5, "server", "", 6),
         "big-payload": envelope("x.Big", b"\x42" * 4096, 1, "n", "a", 1),
     },
     "framing": {

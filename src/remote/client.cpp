@@ -90,6 +90,7 @@ struct ClientCore final : internal::ConnectionHandler,
     std::uint64_t connection_id = 0;  // the connection it was sent on
     std::uint64_t end_offset = 0;     // that connection's byte count at the end of its frame
     TimePoint deadline{};             // its entry in `deadlines`
+    std::uint64_t received_at_send = 0;  // the connection's bytes_received() when sent
   };
   enum class State { idle, connecting, ready, backoff, closed };
 
@@ -108,6 +109,8 @@ struct ClientCore final : internal::ConnectionHandler,
   void attempt_failed_locked(std::error_code why, Deferred& deferred);
   void schedule_retry_locked();
   void on_deadline_timer();
+  void probe_locked(std::uint64_t connection_id);
+  void on_probe_timer(std::uint64_t connection_id, std::uint64_t received_mark);
   void arm_deadline_timer_locked();
   /// Removes a call from `pending` and `deadlines`; the caller completes it.
   CallRef take_locked(std::map<std::uint64_t, Pending>::iterator it);
@@ -129,6 +132,7 @@ struct ClientCore final : internal::ConnectionHandler,
   std::set<std::pair<TimePoint, std::uint64_t>> deadlines;  // (deadline, correlation id)
   TimerId deadline_timer = 0;
   TimePoint deadline_timer_at = TimePoint::max();
+  std::uint64_t probing_connection = 0;  // connection id with a ping outstanding, or 0
   std::deque<std::uint64_t> waiting;       // correlation ids of unsent calls, in call order
   std::deque<Envelope> waiting_one_way;
   std::vector<CallRef> connect_waiters;
@@ -233,9 +237,11 @@ void ClientCore::send_locked(std::uint64_t id, Pending& p, Deferred& deferred) {
   p.unsent.reset();
   p.connection_id = connection->id();
   p.end_offset = *r;
+  p.received_at_send = connection->bytes_received();
 }
 
 void ClientCore::on_envelope(Connection& c, Envelope e) {
+  if (e.kind == EnvelopeKind::pong) return;  // its bytes already proved the connection alive
   if (e.kind != EnvelopeKind::response && e.kind != EnvelopeKind::error) {
     cineyma::detail::log(env, spdlog::level::debug,
                 "remote client: ignoring a {} from the server (no actor is exposed here)",
@@ -402,16 +408,59 @@ void ClientCore::on_deadline_timer() {
   deadline_timer = 0;
   deadline_timer_at = TimePoint::max();
   const TimePoint now = env.clock().now();
+  bool silent = false;
   while (!deadlines.empty() && deadlines.begin()->first <= now) {
     const std::uint64_t id = deadlines.begin()->second;
     auto it = pending.find(id);
     CINEYMA_ASSERT(it != pending.end());
     ++stats.calls_timed_out;
+    const Pending& p = it->second;
+    if (!p.unsent && connection && p.connection_id == connection->id() &&
+        connection->bytes_received() == p.received_at_send) {
+      silent = true;  // not one byte from the server since this call left
+    }
     // Removed from `pending` now (the original leaked it): a late answer is ignored, and an
     // id still in `waiting` is skipped when it comes up.
     deferred.fail(take_locked(it), Errc::timeout, true);
   }
   arm_deadline_timer_locked();
+  if (silent && state == State::ready) probe_locked(connection->id());
+}
+
+void ClientCore::probe_locked(std::uint64_t connection_id) {
+  if (probing_connection == connection_id) return;  // one ping at a time
+  probing_connection = connection_id;
+  ++stats.liveness_probes;
+  Envelope ping;
+  ping.kind = EnvelopeKind::ping;
+  ping.correlation_id = next_correlation_id++;
+  ping.sender_node = options.handshake.node_id;
+  const std::uint64_t mark = connection->bytes_received();
+  static_cast<void>(connection->send(ping));
+  static_cast<void>(env.clock().schedule_after(
+      options.liveness_probe_timeout, [weak = weak_from_this(), connection_id, mark] {
+        if (auto self = weak.lock()) self->on_probe_timer(connection_id, mark);
+      }));
+}
+
+void ClientCore::on_probe_timer(std::uint64_t connection_id, std::uint64_t received_mark) {
+  std::shared_ptr<Connection> dead;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (probing_connection == connection_id) probing_connection = 0;
+    if (!connection || connection->id() != connection_id) return;  // already gone
+    if (connection->bytes_received() != received_mark) return;      // it answered: alive
+    ++stats.dead_connections;
+    cineyma::detail::log(env, spdlog::level::warn,
+                         "remote client: connection to {}:{} is silent (no answer to a ping "
+                         "within {} ms): closing it and reconnecting",
+                         options.server.host, options.server.port,
+                         std::chrono::duration_cast<std::chrono::milliseconds>(
+                             options.liveness_probe_timeout).count());
+    dead = connection;
+  }
+  // Closing reports on_closed, which fails the calls sent on it and schedules the reconnect.
+  dead->close(make_error_code(Errc::timeout));
 }
 
 Result<void> ClientCore::one_way(Envelope message) {

@@ -84,6 +84,7 @@ void Connection::on_read(Result<std::size_t> r) {
     return;
   }
   decoder_.commit(*r);
+  bytes_received_.fetch_add(*r, std::memory_order_acq_rel);
   if (process_frames()) read_more();
 }
 

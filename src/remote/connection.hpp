@@ -78,6 +78,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   /// Bytes handed to the transport so far (a frame ending at or below this may have been
   /// delivered; above it, certainly not).
   std::uint64_t bytes_handed() const;
+  /// Bytes received so far (any thread): unchanged across an interval means the peer sent
+  /// nothing during it.
+  std::uint64_t bytes_received() const noexcept {
+    return bytes_received_.load(std::memory_order_acquire);
+  }
 
   /// Closes (idempotent); `on_closed(why)` is reported once.
   void close(std::error_code why) noexcept;
@@ -129,6 +134,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::uint64_t bytes_handed_ = 0;  // total bytes ever passed to async_write
   TimerId handshake_timer_ = 0;
 
+  std::atomic<std::uint64_t> bytes_received_{0};
   std::atomic<bool> established_{false};
   std::atomic<bool> closed_{false};
 };

@@ -95,6 +95,8 @@ const char* to_string(EnvelopeKind k) noexcept {
     case EnvelopeKind::response: return "response";
     case EnvelopeKind::one_way: return "one_way";
     case EnvelopeKind::error: return "error";
+    case EnvelopeKind::ping: return "ping";
+    case EnvelopeKind::pong: return "pong";
   }
   return "invalid";
 }
@@ -105,6 +107,8 @@ const char* envelope_problem(const Envelope& e) noexcept {
     case EnvelopeKind::response:
     case EnvelopeKind::one_way:
     case EnvelopeKind::error:
+    case EnvelopeKind::ping:
+    case EnvelopeKind::pong:
       break;
     default:
       return "unknown kind";
@@ -114,6 +118,15 @@ const char* envelope_problem(const Envelope& e) noexcept {
   if (e.target_actor.size() > kMaxNameBytes) return "target actor too long";
   if (e.error_text.size() > kMaxNameBytes * 4) return "error text too long";
   const bool answer = e.kind == EnvelopeKind::response || e.kind == EnvelopeKind::error;
+  if (e.kind == EnvelopeKind::ping || e.kind == EnvelopeKind::pong) {
+    // Connection-level: a correlation id, nothing else.
+    if (e.correlation_id == 0) return "ping or pong without a correlation id";
+    if (!e.message_type.empty() || !e.payload.empty() || !e.target_actor.empty()) {
+      return "ping or pong with a message";
+    }
+    if (e.error_code != Errc::ok) return "error code on a ping or pong";
+    return nullptr;
+  }
   // Requests and answers are matched by correlation id; 0 is reserved for "none".
   if ((e.kind == EnvelopeKind::request || answer) && e.correlation_id == 0) {
     return "request or answer without a correlation id";
@@ -167,7 +180,7 @@ Result<Envelope> decode_envelope(std::span<const std::byte> body) {
   }
   const int kind = proto.kind();
   if (kind < static_cast<int>(EnvelopeKind::request) ||
-      kind > static_cast<int>(EnvelopeKind::error)) {
+      kind > static_cast<int>(EnvelopeKind::pong)) {
     return fail(Errc::decode_error);
   }
   // An error must say which; anything else must not carry a code at all.

@@ -133,7 +133,17 @@ void RemoteServer::Core::on_established(Connection& c) {
 }
 
 void RemoteServer::Core::on_envelope(Connection& c, Envelope e) {
-  if (e.kind == EnvelopeKind::response || e.kind == EnvelopeKind::error) {
+  if (e.kind == EnvelopeKind::ping) {
+    // Answered here, on the transport thread, whatever the actors are doing: the client
+    // asks whether the connection is alive, not whether its calls are done.
+    Envelope pong;
+    pong.kind = EnvelopeKind::pong;
+    pong.correlation_id = e.correlation_id;
+    pong.sender_node = options.handshake.node_id;
+    static_cast<void>(c.send(pong));
+    return;
+  }
+  if (e.kind != EnvelopeKind::request && e.kind != EnvelopeKind::one_way) {
     // This server asks nothing of its clients: an answer here is a confused peer.
     cineyma::detail::log(env, spdlog::level::debug,
                 "remote server: ignoring a {} from node '{}' (correlation id {})",

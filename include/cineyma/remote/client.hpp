@@ -75,6 +75,12 @@ struct ClientOptions {
   /// [d/2, d] with d = min(reconnect_delay_max, reconnect_delay_min * 2^n).
   Duration reconnect_delay_min = std::chrono::milliseconds(50);
   Duration reconnect_delay_max = std::chrono::seconds(5);
+  /// Liveness: when a call times out and nothing at all arrived on its connection since it
+  /// was sent, the client pings the server (answered by the server's connection, not by an
+  /// actor); if nothing arrives within this delay either, the connection is presumed dead (a
+  /// partition, a peer that vanished without a FIN) and is closed — its calls fail with
+  /// `maybe_delivered` — and the client reconnects. A slow actor alone never triggers it.
+  Duration liveness_probe_timeout = std::chrono::seconds(2);
   /// Calls waiting for a connection beyond which new calls fail at once (`mailbox_full`).
   std::size_t max_waiting_calls = 65536;
   /// Bytes of requests queued on the connection beyond which calls fail (`mailbox_full`).
@@ -89,6 +95,8 @@ struct ClientStats {
   std::uint64_t calls_timed_out = 0;
   std::uint64_t calls_failed_by_disconnect = 0;  ///< disconnected + maybe_delivered
   std::uint64_t late_answers = 0;                ///< answers to calls that already ended
+  std::uint64_t liveness_probes = 0;             ///< pings sent after a silent timeout
+  std::uint64_t dead_connections = 0;            ///< connections closed for an unanswered ping
 };
 
 // ---- protocols --------------------------------------------------------------------------------

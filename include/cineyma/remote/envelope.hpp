@@ -26,6 +26,8 @@ enum class EnvelopeKind : std::uint8_t {
   response = 2,  ///< the successful answer to a request
   one_way = 3,   ///< never answered
   error = 4,     ///< the failed answer to a request
+  ping = 5,      ///< liveness probe, answered by the connection itself (not an actor)
+  pong = 6,      ///< the answer to a ping
 };
 
 /// Short name of a kind ("request", ...).
