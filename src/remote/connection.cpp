@@ -132,7 +132,7 @@ bool Connection::on_handshake_frame(std::span<const std::byte> body) {
       std::lock_guard<std::mutex> lock(mutex_);
       queue_raw_locked(step.send);
     }
-    close_after_flush(step.error, step.reason);
+    close_after_flush(step.error);
     return false;
   }
   if (!step.send.empty()) {
@@ -216,8 +216,7 @@ void Connection::on_written(Result<void> r) {
   if (close_now) close(why);
 }
 
-void Connection::close_after_flush(std::error_code why, std::string reason) {
-  static_cast<void>(reason);
+void Connection::close_after_flush(std::error_code why) {
   bool close_now = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);

@@ -109,7 +109,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void queue_raw_locked(const std::string& body);
   void flush_locked();
   void on_written(Result<void> r);
-  void close_after_flush(std::error_code why, std::string reason);
+  void close_after_flush(std::error_code why);
   const char* role_name() const noexcept;
 
   Environment& env_;
