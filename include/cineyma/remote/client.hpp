@@ -16,7 +16,9 @@
 // (TCP connect + handshake) has a deadline. When the connection drops, the client reconnects
 // with capped exponential backoff and jitter from the environment's PRNG (so a simulated run
 // replays exactly). Calls made while no connection is established wait for one, within their
-// own deadline.
+// own deadline. A connection that goes silent without breaking (a partition, a peer gone
+// without a FIN) is detected by a ping after a silent timeout (`liveness_probe_timeout`),
+// closed, and replaced.
 //
 // Every call has a deadline (default `ClientOptions::call_timeout`, 5 s) and completes exactly
 // once, with the answer or with:
