@@ -43,6 +43,23 @@ class Proxy : public cineyma::Actor<Proxy> {
   cineyma::remote::RemoteAddr<CalcProtocol> remote_;
 };
 
+// A protocol decides what compiles: requests only through call/send, one-way messages only
+// through do_send, and nothing outside the protocol.
+template <typename Addr, typename M>
+concept CanCall = requires(const Addr& a, const M& m) { a.call(m); };
+template <typename Addr, typename M>
+concept CanTell = requires(const Addr& a, const M& m) { a.do_send(m); };
+using CalcAddr = cineyma::remote::RemoteAddr<CalcProtocol>;
+static_assert(CanCall<CalcAddr, remote_test::Add>);
+static_assert(!CanCall<CalcAddr, remote_test::Ping>);  // not in the protocol
+static_assert(!CanCall<CalcAddr, remote_test::Note>);  // one-way, not a request
+static_assert(CanTell<CalcAddr, remote_test::Note>);
+static_assert(!CanTell<CalcAddr, remote_test::Add>);
+static_assert(std::is_same_v<cineyma::remote::response_t<CalcProtocol, remote_test::Add>,
+                             remote_test::AddResult>);
+static_assert(std::is_same_v<cineyma::remote::response_t<PingProtocol, remote_test::Ping>,
+                             remote_test::Pong>);
+
 }  // namespace
 
 RUNTIME_TEST_CASE("remote: a framed envelope crosses the transport (SPEC test 30)",
