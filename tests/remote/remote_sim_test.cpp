@@ -114,3 +114,48 @@ TEST_CASE("remote sim: one seed, one trace (handshake nonces, backoff jitter and
   CHECK(a == b);
   CHECK(a != c);
 }
+
+TEST_CASE("remote sim: limits answer instead of growing: requests in flight per connection, "
+          "frame size",
+          "[remote][sim]") {
+  SimRuntime rt(5);
+  auto echo = rt.system().spawn(Echoer{});
+  auto server_opts = server_options<SimRuntime>("server");
+  server_opts.max_in_flight_per_connection = 10;
+  server_opts.max_frame_bytes = 64 << 10;
+  RemoteServer server(rt.env(), server_opts);
+  REQUIRE(server.expose("echo", std::move(MessageRouter().route<remote_test::Echo>(echo))));
+  auto at = server.start();
+  REQUIRE(at);
+  {
+    auto options = client_options(*at, "client");
+    options.max_frame_bytes = 64 << 10;
+    RemoteClient client(rt.env(), options);
+    REQUIRE(client.connect().get());
+    auto ok = std::make_shared<std::atomic<int>>(0);
+    auto full = std::make_shared<std::atomic<int>>(0);
+    auto one = [&client, ok, full]() -> Task<void> {
+      remote_test::Echo m;
+      m.set_delay_ms(100);  // all 25 are in flight at once
+      auto r = co_await client.remote_addr<EchoProtocol>("echo").call(m);
+      if (r) ok->fetch_add(1);
+      if (r.is(Errc::mailbox_full)) full->fetch_add(1);
+    };
+    for (int i = 0; i < 25; ++i) spawn(rt.env(), one());
+    REQUIRE(rt.wait_until([&] { return ok->load() + full->load() == 25; }));
+    CHECK(ok->load() == 10);
+    CHECK(full->load() == 15);
+
+    // A request larger than the frame limit fails at the sender, and the connection lives.
+    remote_test::Echo big;
+    big.set_data(std::string(64 << 10, 'x'));
+    CHECK(client.remote_addr<EchoProtocol>("echo").call(big).get().is(Errc::frame_too_large));
+    remote_test::Echo small;
+    small.set_id(3);
+    auto r = client.remote_addr<EchoProtocol>("echo").call(small).get();
+    REQUIRE(r);
+    CHECK(r->id() == 3);
+    CHECK(client.stats().connections_established == 1);
+  }
+  stop_server(rt, server);
+}
