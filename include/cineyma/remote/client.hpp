@@ -337,9 +337,8 @@ class RemoteClient {
   ClientStats stats() const;
   const ClientOptions& options() const noexcept;
 
-  struct Handle;
-
  private:
+  struct Handle;  // closes the core when the last copy goes (src/remote/client.cpp)
   friend std::shared_ptr<detail::ClientCore> detail::core_of(const RemoteClient&) noexcept;
   std::shared_ptr<Handle> handle_;
   std::shared_ptr<detail::ClientCore> core_;

@@ -89,9 +89,8 @@ class RemoteServer {
 
   ServerStats stats() const;
 
-  struct Core;
-
  private:
+  struct Core;  // shared with the connections (src/remote/server.cpp)
   std::shared_ptr<Core> core_;
 };
 
