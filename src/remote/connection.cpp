@@ -5,6 +5,7 @@
 
 #include "../core/log.hpp"
 
+#include <algorithm>
 #include <utility>
 
 namespace cineyma::remote::internal {
@@ -23,7 +24,8 @@ Connection::Connection(Environment& env, std::unique_ptr<ByteStream> stream,
       id_(id),
       remote_(stream->remote_endpoint()),
       handler_(std::move(handler)),
-      decoder_(options_.max_frame_bytes),
+      // Until the peer has authenticated, frames are handshake-sized (kMaxHandshakeFrameBytes).
+      decoder_(std::min(options_.max_frame_bytes, kMaxHandshakeFrameBytes)),
       handshake_(options_.role, options_.handshake, env.random(), remote_),
       stream_(std::move(stream)) {
   CINEYMA_ASSERT(handler_ != nullptr);
@@ -95,8 +97,9 @@ bool Connection::process_frames() {
     if (!frame) {
       cineyma::detail::log(env_, spdlog::level::warn,
                   "remote {}: closing connection {} from {}:{}: frame larger than the "
-                  "maximum of {} bytes",
-                  role_name(), id_, remote_.host, remote_.port, options_.max_frame_bytes);
+                  "maximum of {} bytes{}",
+                  role_name(), id_, remote_.host, remote_.port, decoder_.max_frame_bytes(),
+                  established() ? "" : " (before the handshake completed)");
       close(frame.error());
       return false;
     }
@@ -146,6 +149,7 @@ bool Connection::on_handshake_frame(std::span<const std::byte> body) {
       if (handshake_timer_ != 0) env_.clock().cancel(handshake_timer_);
       handshake_timer_ = 0;
     }
+    decoder_.set_max_frame_bytes(options_.max_frame_bytes);
     established_.store(true, std::memory_order_release);
     cineyma::detail::log(env_, spdlog::level::debug,
                 "remote {}: connection {} with {}:{} established (peer node '{}'{})",

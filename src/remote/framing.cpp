@@ -36,6 +36,11 @@ FrameDecoder::FrameDecoder(std::size_t max_frame_bytes) : max_frame_bytes_(max_f
   CINEYMA_ASSERT(max_frame_bytes <= kLargestMaxFrameBytes);
 }
 
+void FrameDecoder::set_max_frame_bytes(std::size_t max_frame_bytes) noexcept {
+  CINEYMA_ASSERT(max_frame_bytes <= kLargestMaxFrameBytes);
+  max_frame_bytes_ = max_frame_bytes;
+}
+
 std::span<std::byte> FrameDecoder::read_buffer() {
   // Move the undelivered tail to the front first: frames already handed out are done with
   // (that is the documented invalidation), and reusing the space keeps the buffer at about

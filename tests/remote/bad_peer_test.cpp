@@ -279,3 +279,16 @@ TEST_CASE("remote: without a secret a server refuses peers that are not on loopb
   }
   sim.run_for(1s);
 }
+
+TEST_CASE("bad peer: before the handshake, frames are limited to handshake size",
+          "[remote][bad-peer]") {
+  // 1 MiB is within the server's max_frame_bytes, but not from a peer nobody has
+  // authenticated yet: refused at the header, before a byte of the body is buffered.
+  Fixture f;
+  RawPeer p(f.rt.env(), f.at);
+  REQUIRE(f.rt.wait_until([&] { return p.connected(); }));
+  p.write(std::string("\x00\x10\x00\x00", 4) + std::string(100, 'h'));
+  REQUIRE(f.rt.wait_until([&] { return p.closed(); }));
+  CHECK(f.server->stats().oversized_frames == 1);
+  f.require_good_client_served();
+}

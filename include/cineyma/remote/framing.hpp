@@ -72,6 +72,9 @@ class FrameDecoder {
   /// Bytes currently allocated for the buffer (for memory-bound tests).
   std::size_t capacity_bytes() const noexcept { return buffer_.size(); }
   std::size_t max_frame_bytes() const noexcept { return max_frame_bytes_; }
+  /// Changes the limit for the frames not yet returned (a connection raises it once the peer
+  /// has authenticated). Same range as the constructor's.
+  void set_max_frame_bytes(std::size_t max_frame_bytes) noexcept;
 
  private:
   std::size_t max_frame_bytes_;

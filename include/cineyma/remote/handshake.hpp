@@ -37,6 +37,9 @@ inline constexpr std::uint32_t kProtocolVersion = 1;
 /// Length of a handshake nonce and of an HMAC-SHA256 proof.
 inline constexpr std::size_t kNonceBytes = 32;
 inline constexpr std::size_t kProofBytes = 32;
+/// Largest frame accepted before the handshake completes: handshake messages are a few
+/// hundred bytes, and an unauthenticated peer must not make us buffer a 16 MiB frame.
+inline constexpr std::size_t kMaxHandshakeFrameBytes = 16 << 10;
 
 /// How a node presents itself and whom it accepts.
 struct HandshakeOptions {
