@@ -24,6 +24,7 @@ PACKAGES=(
   libprotobuf-dev protobuf-compiler libssl-dev # remote: wire format, HMAC handshake
   catch2 librapidcheck-dev                     # tests: Catch2 v2, RapidCheck
   libbenchmark-dev                             # bench: Google Benchmark
+  clang libclang-rt-14-dev                     # fuzz: clang + libFuzzer (scripts/fuzz.sh)
 )
 # Optional: only the peer comparison (bench/peers/) uses these.
 BENCH_PEER_PACKAGES=(

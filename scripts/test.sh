@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # test.sh — install what is missing, then build and run the whole CTest suite twice:
-# the default build (RelWithDebInfo), then Debug under AddressSanitizer + UBSan.
+# the default build (RelWithDebInfo), then Debug under AddressSanitizer + UBSan; then run
+# every libFuzzer target (scripts/fuzz.sh, clang) for CINEYMA_FUZZ_SECONDS each (default 60,
+# the CI minimum; 0 skips fuzzing for a quicker local run).
 # Stops at the first failing phase and exits non-zero; always prints the phase timings.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -38,3 +40,7 @@ for preset in default asan; do
   phase "$preset:build" cmake --build --preset "$preset" --parallel 2
   phase "$preset:ctest" ctest --preset "$preset" -j2
 done
+fuzz_seconds=${CINEYMA_FUZZ_SECONDS:-60}
+if ((fuzz_seconds > 0)); then
+  phase fuzz bash scripts/fuzz.sh "$fuzz_seconds"
+fi

@@ -23,6 +23,7 @@
 #endif
 
 #include <asio/buffer.hpp>
+#include <asio/dispatch.hpp>
 #include <asio/error.hpp>
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>

@@ -265,8 +265,14 @@ struct World {
   TimePoint now{};
   std::uint64_t resurrection_checks = 0;  // dead records checked again later (coverage)
 
-  static GossipConfig config(std::size_t i) {
+  std::vector<std::uint64_t> boots = std::vector<std::uint64_t>(engines, 0);
+
+  /// A node's config for its `boot`-th boot: the incarnation is raised per boot, as
+  /// GossipConfig asks (a restarted node rejoins with a new incarnation; reusing the old one
+  /// would make its new registrations indistinguishable from its dead life's).
+  static GossipConfig config(std::size_t i, std::uint64_t boot = 0) {
     GossipConfig c;
+    c.incarnation = boot;
     c.node_id = "n" + std::to_string(i);
     c.endpoint = c.node_id + ":1";
     c.seeds = {"n0:1"};
@@ -331,7 +337,8 @@ struct World {
         break;
       case OpKind::restart:
         if (e == nullptr) {
-          nodes[op.node] = std::make_unique<GossipEngine>(config(op.node), now);
+          nodes[op.node] =
+              std::make_unique<GossipEngine>(config(op.node, ++boots[op.node]), now);
           seen_dead[op.node].clear();  // a new process observes from scratch
         }
         break;

@@ -1,0 +1,249 @@
+// src/remote/connection.cpp — one framed, authenticated connection (design in connection.hpp).
+#include "connection.hpp"
+
+#include <cineyma/assert.hpp>
+
+#include "../core/log.hpp"
+
+#include <algorithm>
+#include <utility>
+
+namespace cineyma::remote::internal {
+
+namespace {
+std::span<const std::byte> bytes_of(const std::string& s) {
+  return std::as_bytes(std::span<const char>(s.data(), s.size()));
+}
+}  // namespace
+
+Connection::Connection(Environment& env, std::unique_ptr<ByteStream> stream,
+                       ConnectionOptions options, std::shared_ptr<ConnectionHandler> handler,
+                       std::uint64_t id)
+    : env_(env),
+      options_(std::move(options)),
+      id_(id),
+      remote_(stream->remote_endpoint()),
+      handler_(std::move(handler)),
+      // Until the peer has authenticated, frames are handshake-sized (kMaxHandshakeFrameBytes).
+      decoder_(std::min(options_.max_frame_bytes, kMaxHandshakeFrameBytes)),
+      handshake_(options_.role, options_.handshake, env.random(), remote_),
+      stream_(std::move(stream)) {
+  CINEYMA_ASSERT(handler_ != nullptr);
+}
+
+Connection::~Connection() {
+  // Every path that drops the last reference has closed the stream already (pending
+  // operations hold a reference); this only covers a connection that never started.
+  if (stream_) stream_->close();
+}
+
+const char* Connection::role_name() const noexcept {
+  return options_.role == Handshake::Role::server ? "server" : "client";
+}
+
+void Connection::start() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::weak_ptr<Connection> weak = weak_from_this();
+    handshake_timer_ = env_.clock().schedule_after(options_.handshake_timeout, [weak] {
+      if (auto self = weak.lock()) {
+        if (!self->established()) {
+          cineyma::detail::log(self->env_, spdlog::level::warn,
+                      "remote {}: closing connection {} from {}:{}: handshake not finished "
+                      "within the deadline",
+                      self->role_name(), self->id_, self->remote_.host, self->remote_.port);
+          self->close(make_error_code(Errc::timeout));
+        }
+      }
+    });
+  }
+  Handshake::Step step = handshake_.start();
+  CINEYMA_ASSERT(!step.error);
+  if (!step.send.empty()) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    queue_raw_locked(step.send);
+    flush_locked();
+  }
+  read_more();
+}
+
+void Connection::read_more() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (closed_.load(std::memory_order_acquire)) return;
+  std::span<std::byte> room = decoder_.read_buffer();
+  stream_->async_read_some(room, [self = shared_from_this()](Result<std::size_t> r) {
+    self->on_read(r);
+  });
+}
+
+void Connection::on_read(Result<std::size_t> r) {
+  if (!r) {
+    if (!closed_.load(std::memory_order_acquire)) {
+      cineyma::detail::log(env_, spdlog::level::debug, "remote {}: connection {} to {}:{} ended: {}",
+                  role_name(), id_, remote_.host, remote_.port, r.error().message());
+    }
+    close(r.error());
+    return;
+  }
+  decoder_.commit(*r);
+  bytes_received_.fetch_add(*r, std::memory_order_acq_rel);
+  if (process_frames()) read_more();
+}
+
+bool Connection::process_frames() {
+  for (;;) {
+    if (closed_.load(std::memory_order_acquire)) return false;
+    auto frame = decoder_.next_frame();
+    if (!frame) {
+      cineyma::detail::log(env_, spdlog::level::warn,
+                  "remote {}: closing connection {} from {}:{}: frame larger than the "
+                  "maximum of {} bytes{}",
+                  role_name(), id_, remote_.host, remote_.port, decoder_.max_frame_bytes(),
+                  established() ? "" : " (before the handshake completed)");
+      close(frame.error());
+      return false;
+    }
+    if (!*frame) return true;
+    if (!established()) {
+      if (!on_handshake_frame(**frame)) return false;
+      continue;
+    }
+    Result<Envelope> e = decode_envelope(**frame);
+    if (!e) {
+      // Without a decodable envelope there is no correlation id to answer: the stream
+      // cannot be trusted any more.
+      cineyma::detail::log(env_, spdlog::level::warn,
+                  "remote {}: closing connection {} from {}:{} (node '{}'): undecodable "
+                  "envelope of {} bytes",
+                  role_name(), id_, remote_.host, remote_.port, peer().node_id,
+                  (*frame)->size());
+      close(e.error());
+      return false;
+    }
+    handler_->on_envelope(*this, std::move(*e));
+  }
+}
+
+bool Connection::on_handshake_frame(std::span<const std::byte> body) {
+  Handshake::Step step = handshake_.on_frame(body);
+  if (step.error) {
+    cineyma::detail::log(env_, spdlog::level::warn,
+                "remote {}: closing connection {} with {}:{}: handshake failed ({}): {}",
+                role_name(), id_, remote_.host, remote_.port,
+                step.error.message(), step.reason);
+    if (!step.send.empty()) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      queue_raw_locked(step.send);
+    }
+    close_after_flush(step.error);
+    return false;
+  }
+  if (!step.send.empty()) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    queue_raw_locked(step.send);
+    flush_locked();
+  }
+  if (step.complete) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (handshake_timer_ != 0) env_.clock().cancel(handshake_timer_);
+      handshake_timer_ = 0;
+    }
+    decoder_.set_max_frame_bytes(options_.max_frame_bytes);
+    established_.store(true, std::memory_order_release);
+    cineyma::detail::log(env_, spdlog::level::debug,
+                "remote {}: connection {} with {}:{} established (peer node '{}'{})",
+                role_name(), id_, remote_.host, remote_.port, peer().node_id,
+                peer().authenticated ? ", authenticated" : "");
+    handler_->on_established(*this);
+  }
+  return true;
+}
+
+Result<std::uint64_t> Connection::send(const Envelope& e) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (closed_.load(std::memory_order_acquire) || close_when_flushed_ || !established()) {
+    return fail(Errc::disconnected);
+  }
+  if (outbound_.size() >= options_.max_outbound_bytes) return fail(Errc::mailbox_full);
+  const std::size_t before = outbound_.size();
+  Result<void> r = append_envelope_frame(outbound_, e, options_.max_frame_bytes);
+  if (!r) return fail(r.error());
+  bytes_queued_ += outbound_.size() - before;
+  flush_locked();
+  return bytes_queued_;
+}
+
+std::uint64_t Connection::bytes_handed() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return bytes_handed_;
+}
+
+void Connection::queue_raw_locked(const std::string& body) {
+  const std::size_t before = outbound_.size();
+  // Handshake messages are a few hundred bytes; the limit only guards against bugs.
+  Result<void> r = append_frame(outbound_, bytes_of(body), options_.max_frame_bytes);
+  CINEYMA_ASSERT(r.has_value());
+  bytes_queued_ += outbound_.size() - before;
+}
+
+void Connection::flush_locked() {
+  if (writing_ || outbound_.empty() || closed_.load(std::memory_order_acquire)) return;
+  writing_ = true;
+  in_flight_.swap(outbound_);
+  outbound_.clear();
+  bytes_handed_ += in_flight_.size();
+  stream_->async_write(bytes_of(in_flight_),
+                       [self = shared_from_this()](Result<void> r) { self->on_written(r); });
+}
+
+void Connection::on_written(Result<void> r) {
+  if (!r) {
+    close(r.error());
+    return;
+  }
+  bool close_now = false;
+  std::error_code why;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    writing_ = false;
+    in_flight_.clear();
+    if (in_flight_.capacity() > (std::size_t{1} << 20)) {
+      std::string().swap(in_flight_);  // one big burst must not pin its buffer forever
+    }
+    flush_locked();
+    if (!writing_ && close_when_flushed_) {
+      close_now = true;
+      why = close_reason_;
+    }
+  }
+  if (close_now) close(why);
+}
+
+void Connection::close_after_flush(std::error_code why) {
+  bool close_now = false;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    close_when_flushed_ = true;
+    close_reason_ = why;
+    flush_locked();
+    close_now = !writing_;
+  }
+  // Otherwise on_written closes once the last bytes (the Reject) are out; the handshake
+  // timer still bounds the wait if the peer never reads them.
+  if (close_now) close(why);
+}
+
+void Connection::close(std::error_code why) noexcept {
+  if (closed_.exchange(true, std::memory_order_acq_rel)) return;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (handshake_timer_ != 0) env_.clock().cancel(handshake_timer_);
+    handshake_timer_ = 0;
+    stream_->close();  // pending read/write complete with an error and drop their references
+  }
+  // No lock held: the handler may call back into send() (which then fails) or close().
+  handler_->on_closed(*this, why, established());
+}
+
+}  // namespace cineyma::remote::internal

@@ -1,0 +1,142 @@
+// src/remote/connection.hpp — one framed, authenticated connection (DESIGN §5, layers 2–4
+// joined over layer 1). Shared by RemoteServer and RemoteClient.
+//
+// A Connection owns a ByteStream and drives it: the handshake first (with a deadline), then
+// envelopes in both directions. Reading is one chain of reads — each completion decodes every
+// complete frame, hands envelopes to the handler, then reads again — so the decoder and the
+// handshake are only ever touched by that chain and need no lock. Writing coalesces: frames
+// sent while a write is in flight are appended to one buffer that goes out as the next single
+// write, which is what makes pipelined requests cheap (one syscall for many frames).
+//
+// Closing is idempotent and reports once (`on_closed`) with the reason. Whatever the peer
+// does — garbage, a 4 GiB length, silence, a wrong secret — ends in a close with a log line
+// that says why, and memory stays bounded: the read buffer by the frame limit, the write
+// buffer by `max_outbound_bytes`.
+//
+// Threading: `send`, `close`, `bytes_handed` are safe from any thread. Handler callbacks run on
+// transport threads; `on_envelope` calls for one connection never overlap.
+#pragma once
+
+#include <cineyma/env/environment.hpp>
+#include <cineyma/remote/envelope.hpp>
+#include <cineyma/remote/framing.hpp>
+#include <cineyma/remote/handshake.hpp>
+#include <cineyma/remote/router.hpp>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <system_error>
+
+namespace cineyma::remote::internal {
+
+class Connection;
+
+/// What a connection reports to its owner.
+class ConnectionHandler {
+ public:
+  virtual ~ConnectionHandler() = default;
+  /// The handshake completed; envelopes may flow.
+  virtual void on_established(Connection& c) = 0;
+  /// One envelope arrived (after the handshake).
+  virtual void on_envelope(Connection& c, Envelope e) = 0;
+  /// The connection closed (once), for `why`: a transport error, `timeout` (handshake
+  /// deadline), `auth_failed`, `frame_too_large`, `decode_error`, or `disconnected`.
+  virtual void on_closed(Connection& c, std::error_code why, bool was_established) = 0;
+};
+
+struct ConnectionOptions {
+  Handshake::Role role = Handshake::Role::client;
+  HandshakeOptions handshake;
+  std::size_t max_frame_bytes = kDefaultMaxFrameBytes;
+  /// The whole handshake must finish within this.
+  Duration handshake_timeout = std::chrono::seconds(5);
+  /// Bytes queued for writing beyond which `send` refuses (`mailbox_full`): a peer that does
+  /// not read cannot make us buffer without bound.
+  std::size_t max_outbound_bytes = std::size_t{64} << 20;
+};
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(Environment& env, std::unique_ptr<ByteStream> stream, ConnectionOptions options,
+             std::shared_ptr<ConnectionHandler> handler, std::uint64_t id);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  /// Starts the handshake and the read chain. Once.
+  void start();
+
+  /// Queues `e` as one frame. Returns the connection's byte count at the end of that frame
+  /// (compare with `bytes_handed()` to know whether it may have left), or `disconnected`
+  /// (not established, or closed), `frame_too_large`, `mailbox_full` (outbound limit).
+  Result<std::uint64_t> send(const Envelope& e);
+
+  /// Bytes handed to the transport so far (a frame ending at or below this may have been
+  /// delivered; above it, certainly not).
+  std::uint64_t bytes_handed() const;
+  /// Bytes received so far (any thread): unchanged across an interval means the peer sent
+  /// nothing during it.
+  std::uint64_t bytes_received() const noexcept {
+    return bytes_received_.load(std::memory_order_acquire);
+  }
+
+  /// Closes (idempotent); `on_closed(why)` is reported once.
+  void close(std::error_code why) noexcept;
+
+  std::uint64_t id() const noexcept { return id_; }
+  bool established() const noexcept { return established_.load(std::memory_order_acquire); }
+  /// The peer; complete once established.
+  const PeerInfo& peer() const noexcept { return handshake_.peer(); }
+  Endpoint remote_endpoint() const { return remote_; }
+
+  /// Requests dispatched and not yet answered (the server's per-connection limit).
+  std::atomic<std::size_t> in_flight{0};
+  /// Where answers to this connection's requests go (server side): set once before
+  /// `start()`, shared by every Reply of the connection (one allocation per connection, not
+  /// per request). It refers back to us weakly: no cycle.
+  std::shared_ptr<ReplyChannel> reply_channel;
+
+ private:
+  void read_more();
+  void on_read(Result<std::size_t> r);
+  /// Processes every complete frame; false when the connection was closed meanwhile.
+  bool process_frames();
+  bool on_handshake_frame(std::span<const std::byte> body);
+  void queue_raw_locked(const std::string& body);
+  void flush_locked();
+  void on_written(Result<void> r);
+  void close_after_flush(std::error_code why);
+  const char* role_name() const noexcept;
+
+  Environment& env_;
+  const ConnectionOptions options_;
+  const std::uint64_t id_;
+  const Endpoint remote_;
+  // Never reset: the owner drops its reference to us in on_closed, which breaks the cycle.
+  const std::shared_ptr<ConnectionHandler> handler_;
+
+  // Read chain only (no lock): one read at a time.
+  FrameDecoder decoder_;
+  Handshake handshake_;
+
+  mutable std::mutex mutex_;  // guards everything below and every call on stream_
+  std::unique_ptr<ByteStream> stream_;
+  std::string outbound_;   // frames waiting for the next write
+  std::string in_flight_;  // the bytes of the write in progress
+  bool writing_ = false;
+  bool close_when_flushed_ = false;
+  std::error_code close_reason_;
+  std::uint64_t bytes_queued_ = 0;  // total bytes ever appended to outbound_
+  std::uint64_t bytes_handed_ = 0;  // total bytes ever passed to async_write
+  TimerId handshake_timer_ = 0;
+
+  std::atomic<std::uint64_t> bytes_received_{0};
+  std::atomic<bool> established_{false};
+  std::atomic<bool> closed_{false};
+};
+
+}  // namespace cineyma::remote::internal
