@@ -345,15 +345,24 @@ struct World {
     }
   }
 
-  // Once an observer has seen a winning record dead, it never sees it live again.
+  // Once an observer has seen a winning record dead, it never sees it live again. Dead is what
+  // registry_state.hpp makes final: a tombstone, or a record whose owner this observer knows to
+  // be Down or Left in the record's life or to have started a later life. A record whose owner
+  // the observer has not heard of yet does not resolve either, but it is not dead: the owner's
+  // entry may still arrive, and then the record resolves for the first time (no contract says
+  // otherwise). It happens here when a reply — which carries only the entries the asker lacked —
+  // reaches the restarted successor of the process it was meant for.
   void check_never_resurrected() {
     for (std::size_t j = 0; j < engines; ++j) {
       if (!nodes[j]) continue;
       const GossipEngine& e = *nodes[j];
       for (const auto& [name, record] : e.registry().map()) {
         const bool live = is_live(record, e.membership());
+        const bool owner_known = e.membership().find(record.node) != nullptr;
         if (seen_dead[j].count(key_of(record)) != 0) ++resurrection_checks;
-        if (live) {
+        if (!live && !record.tombstone && !owner_known) {
+          // not yet resolvable: neither live nor dead
+        } else if (live) {
           if (seen_dead[j].count(key_of(record)) != 0) {
             const MemberEntry* o = e.membership().find(record.node);
             RC_LOG() << "observer n" << j << " record " << record.name << "->" << record.node
@@ -429,8 +438,12 @@ TEST_CASE("property: registry names of stopped actors and Down nodes never come 
           "and after a heal every engine resolves every name identically",
           "[property][cluster]") {
   check_cases("engines under random ticks, registrations, crashes, restarts, stale deliveries",
-              1000, [] {
-    const auto ops = *rc::gen::resize(200, rc::gen::container<std::vector<Op>>(gen_op()));
+              2000, [] {
+    // Up to 100 ops: RapidCheck's chunk removal tries O(n²) sub-vectors per shrink step, and
+    // every op that delivers or replays picks its message by index, so most candidates stop
+    // failing; at 200 ops a counterexample took minutes to shrink (CTest timed out), at 100 it
+    // takes seconds. Twice the cases keep the count of runs with Downs and new lives.
+    const auto ops = *rc::gen::resize(100, rc::gen::container<std::vector<Op>>(gen_op()));
     World w;
     for (const Op& op : ops) {
       w.apply(op);
