@@ -7,6 +7,7 @@
 //   once an observer has seen it dead (stopped actor, Down or restarted node), and after a heal
 //   every engine resolves every name identically (a name held on two nodes included).
 #include <catch2/catch.hpp>
+#include "support/property.hpp"
 #include <rapidcheck/catch.h>
 
 #include <cineyma/cluster.hpp>
@@ -406,39 +407,13 @@ struct World {
   }
 };
 
-/// Runs `property` for at least `cases` cases (more if RC_PARAMS asks for more); on failure
-/// prints the shrunk counterexample and the command that replays it.
-template <typename F>
-void check_cases(const char* description, int cases, F&& property) {
-  rc::detail::TestParams params = rc::detail::configuration().testParams;
-  params.maxSuccess = std::max(params.maxSuccess, cases);
-  rc::detail::TestMetadata metadata;
-  metadata.id = description;
-  metadata.description = description;
-  const auto result = rc::detail::checkProperty(
-      rc::detail::toProperty(std::forward<F>(property)), metadata, params);
-  std::ostringstream os;
-  rc::detail::printResultMessage(result, os);
-  if (result.template is<rc::detail::SuccessResult>()) {
-    std::cout << description << ": "
-              << result.template get<rc::detail::SuccessResult>().numSuccess
-              << " cases passed\n" << os.str() << "\n";
-    SUCCEED();
-  } else {
-    os << "\nreplay: RC_PARAMS=\"seed=" << params.seed << "\" cineyma_property_tests \""
-       << Catch::getResultCapture().getCurrentTestName() << "\"\n";
-    std::cout << os.str() << std::endl;
-    FAIL(os.str());
-  }
-}
-
 }  // namespace
 
 TEST_CASE("property: registry names of stopped actors and Down nodes never come back, "
           "and after a heal every engine resolves every name identically",
           "[property][cluster]") {
-  check_cases("engines under random ticks, registrations, crashes, restarts, stale deliveries",
-              2000, [] {
+  cineyma::test::check_cases(
+      "engines under random ticks, registrations, crashes, restarts, stale deliveries", 2000, [] {
     // Up to 100 ops: RapidCheck's chunk removal tries O(n²) sub-vectors per shrink step, and
     // every op that delivers or replays picks its message by index, so most candidates stop
     // failing; at 200 ops a counterexample took minutes to shrink (CTest timed out), at 100 it

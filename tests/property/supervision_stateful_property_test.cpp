@@ -12,6 +12,7 @@
 // (`run_for(0)`), so a failure happens at the model's time; a backoff restart is then awaited
 // by running the simulation to the end of its delay bound.
 #include <catch2/catch.hpp>
+#include "support/property.hpp"
 #include <rapidcheck.h>
 #include <rapidcheck/state.h>
 
@@ -362,39 +363,11 @@ rc::Gen<Config> gen_config() {
       rc::gen::resize(100, rc::gen::inRange(0, 2000)));
 }
 
-/// Runs `property` for at least `cases` cases (more if RC_PARAMS asks for more); on failure
-/// prints RapidCheck's shrunk counterexample, which includes the simulation seed.
-template <typename F>
-void check_cases(const char* description, int cases, F&& property) {
-  rc::detail::TestParams params = rc::detail::configuration().testParams;
-  params.maxSuccess = std::max(params.maxSuccess, cases);
-  rc::detail::TestMetadata metadata;
-  metadata.id = description;
-  metadata.description = description;
-  const auto result =
-      rc::detail::checkProperty(rc::detail::toProperty(std::forward<F>(property)), metadata, params);
-  std::ostringstream os;
-  rc::detail::printResultMessage(result, os);
-  if (result.template is<rc::detail::SuccessResult>()) {
-    std::cout << description << ": "
-              << result.template get<rc::detail::SuccessResult>().numSuccess
-              << " cases passed\n" << os.str() << "\n";
-    SUCCEED();
-  } else {
-    // The counterexample names the simulation seed (Config); RapidCheck's own seed replays
-    // the whole search, shrinking included.
-    os << "\nreplay: RC_PARAMS=\"seed=" << params.seed << "\" cineyma_property_tests \""
-       << Catch::getResultCapture().getCurrentTestName() << "\"\n";
-    std::cout << os.str() << std::endl;
-    FAIL(os.str());
-  }
-}
-
 }  // namespace
 
 TEST_CASE("property: supervision agrees with its model under injected faults (stateful)",
           "[property][supervision][stateful]") {
-  check_cases("supervision stateful model", 10000, [] {
+  cineyma::test::check_cases("supervision stateful model", 10000, [] {
     const Config config = *gen_config();
     RC_LOG() << config.describe() << "\n";
     Model model;
