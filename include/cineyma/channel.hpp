@@ -87,38 +87,32 @@ class ChannelState {
   template <typename U>
   Result<void> try_push(U&& item) {
     RefPtr<CellBase> wake;
+    Result<void> r;
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      if (closed_ || receiver_gone_) return fail(Errc::channel_closed);
-      // Waiters go first (FIFO): a try_send never overtakes a blocked send.
-      if (items_.size() >= capacity_ || waiters_head_ != nullptr) {
-        return fail(Errc::mailbox_full);
-      }
-      items_.push_back(std::forward<U>(item));
-      wake = mark_ready_locked();
+      r = admit_locked(std::forward<U>(item), wake);
     }
     if (wake) wake->notify_stream();
-    return ok();
+    return r;
   }
   /// Enqueues `w.item` now (returns the result; `admitted` is not called) or queues `w`
   /// (returns nullopt; `admitted` is called later, from another thread possibly).
   std::optional<Result<void>> push_or_wait(ChannelWaiter<T>& w) {
     RefPtr<CellBase> wake;
+    Result<void> r;
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      if (closed_ || receiver_gone_) return Result<void>(fail(Errc::channel_closed));
-      if (items_.size() >= capacity_ || waiters_head_ != nullptr) {
+      r = admit_locked(std::move(*w.item), wake);
+      if (r.is(Errc::mailbox_full)) {
         w.next = nullptr;
         (waiters_tail_ ? waiters_tail_->next : waiters_head_) = &w;
         waiters_tail_ = &w;
         return std::nullopt;
       }
-      items_.push_back(std::move(*w.item));
-      w.item.reset();
-      wake = mark_ready_locked();
+      if (r) w.item.reset();
     }
     if (wake) wake->notify_stream();
-    return Result<void>(ok());
+    return r;
   }
   /// The executor a blocked sender should drive (the consumer's), or nullptr if unattached.
   Executor* consumer_executor() {
@@ -192,6 +186,17 @@ class ChannelState {
  private:
   ~ChannelState() = default;
 
+  /// Buffers `item` if the channel is open, has room and no sender waits (FIFO: nobody
+  /// overtakes a waiting sender); `item` is moved from only then. Sets `wake` to the consumer
+  /// to notify (after unlocking) when the stream just became ready.
+  template <typename U>
+  Result<void> admit_locked(U&& item, RefPtr<CellBase>& wake) {
+    if (closed_ || receiver_gone_) return fail(Errc::channel_closed);
+    if (items_.size() >= capacity_ || waiters_head_ != nullptr) return fail(Errc::mailbox_full);
+    items_.push_back(std::forward<U>(item));
+    wake = mark_ready_locked();
+    return ok();
+  }
   RefPtr<CellBase> mark_ready_locked() {
     if (source_ && !source_->ready.exchange(true, std::memory_order_acq_rel)) return cell_;
     return {};

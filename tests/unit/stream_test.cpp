@@ -314,9 +314,8 @@ RUNTIME_TEST_CASE("streams: backpressure reaches the producer", "[streams]") {
   REQUIRE(slow.try_send(Pause{TestType::is_sim ? cineyma::Duration(10s) : cineyma::Duration(300ms)}));
   auto producer = rt.system().spawn(Producer(tx, 50, sent, closed));
   REQUIRE(producer.try_send(Go{}));
-  // Only the channel's capacity gets through while the consumer is paused (the producer may
-  // finish its 4th send before the consumer pauses only if the pause is not yet running;
-  // the pause was queued first, and an async handler blocks the stream too).
+  // While the consumer is paused only the channel's capacity gets through: the pause was
+  // queued before any item existed, and an async handler blocks the actor's streams too.
   REQUIRE(rt.wait_until([&] { return sent->load() >= 4; }));
   if constexpr (TestType::is_sim) {
     rt.advance(5s);  // half the pause: the producer is still blocked, exactly at capacity
