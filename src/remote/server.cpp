@@ -154,6 +154,8 @@ void RemoteServer::Core::on_envelope(Connection& c, Envelope e) {
     std::lock_guard<std::mutex> lock(mutex);
     ++stats.requests;
   }
+  // The sender is who the handshake authenticated, whatever the envelope claims.
+  e.sender_node = c.peer().node_id;
   if (e.kind == EnvelopeKind::one_way) {
     node.dispatch(std::move(e), Reply());
     return;
