@@ -405,6 +405,13 @@ Result<cineyma::Endpoint> ClusterNode::start() {
   std::lock_guard<std::mutex> lock(c.mutex);
   if (c.state != detail::NodeCore::State::created) return fail(Errc::invalid_argument);
 
+  Result<Addr<detail::Registrar>> registrar =
+      c.system.try_spawn(detail::Registrar(core_), 4096);
+  if (!registrar) return fail(registrar.error());  // the actor system is shut down
+  // Library code, not a user handler: a simulated injected fault must not kill the watches.
+  if (registrar->cell()) registrar->cell()->exempt_from_fault_injection();
+  c.registrar = *registrar;
+
   remote::ServerOptions so;
   so.listen_at = c.options.bind;
   so.handshake.node_id = c.options.gossip.node_id;
@@ -432,7 +439,6 @@ Result<cineyma::Endpoint> ClusterNode::start() {
   c.options.gossip.endpoint = config.endpoint;
   c.engine.emplace(std::move(config), c.env.clock().now());
   c.server = std::move(server);
-  c.registrar = c.system.spawn_with_capacity(detail::Registrar(core_), 4096).value();
   c.state = detail::NodeCore::State::running;
   // First tick at a random point of the first interval: nodes started together spread out.
   const auto interval = c.options.gossip.gossip_interval.count();

@@ -264,10 +264,15 @@ class CellBase : public Runnable {
 
   std::uint64_t trace_tag() const noexcept override { return id_.value; }
 
+  /// Exempts this actor from injected exceptions: for actors the library itself runs (the
+  /// cluster node's registrar), whose handlers are not user code. Call before it is started
+  /// (right after spawn, on the thread that spawned it).
+  void exempt_from_fault_injection() noexcept { inject_faults_ = false; }
+
   /// Fault point before a user callback (faults.hpp): throws `InjectedFault` when the
   /// environment's injector fires. Call it inside the try block that contains the callback.
   void fault_point(FaultSite site) {
-    if (faults_ != nullptr) [[unlikely]] {
+    if (faults_ != nullptr && inject_faults_) [[unlikely]] {
       if (faults_->inject_exception(id_, site)) throw_injected_fault(site);
     }
   }
@@ -345,6 +350,7 @@ class CellBase : public Runnable {
   ActorSystem& system_;
   Environment& env_;
   FaultInjector* const faults_;  // env_.faults(), read once: null on the real runtime
+  bool inject_faults_ = true;    // false for the library's own actors (see exempt_...)
 
   // Cell-thread state.
   Phase phase_ = Phase::created;
