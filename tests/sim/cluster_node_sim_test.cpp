@@ -495,3 +495,125 @@ TEST_CASE("cluster node sim: during a partition no node of a side is declared Do
     // not a false Down; what matters is that everyone is Up again, above.)
   }
 }
+
+namespace {
+
+/// Records the membership events it is sent (an actor subscriber).
+class Watcher : public cineyma::Actor<Watcher> {
+ public:
+  explicit Watcher(std::shared_ptr<std::vector<MemberEvent>> seen) : seen_(std::move(seen)) {}
+  void handle(const MemberEvent& e, Context&) { seen_->push_back(e); }
+
+ private:
+  std::shared_ptr<std::vector<MemberEvent>> seen_;
+};
+
+/// Counts one-way notes and answers sums.
+class NoteCounter : public cineyma::Actor<NoteCounter> {
+ public:
+  explicit NoteCounter(std::shared_ptr<int> count) : count_(std::move(count)) {}
+  void handle(const remote_test::Note&, Context&) { ++*count_; }
+
+ private:
+  std::shared_ptr<int> count_;
+};
+
+using NoteProtocol = cineyma::remote::Protocol<cineyma::remote::OneWay<remote_test::Note>>;
+
+}  // namespace
+
+TEST_CASE("cluster node sim: an actor subscribed to membership gets up and down events, and "
+          "one-way messages reach a registered actor by name",
+          "[cluster][node][sim]") {
+  for (std::uint64_t seed : kSeeds) {
+    INFO("seed " << seed);
+    SimCluster c(seed, 3);
+    auto seen = std::make_shared<std::vector<MemberEvent>>();
+    c.at(0).node.subscribe(
+        c.at(0).system.spawn(Watcher(seen)).template recipient<MemberEvent>());
+    REQUIRE(c.run_until([&] { return c.all_up(); }, 5s));
+
+    auto count = std::make_shared<int>(0);
+    auto counter = c.at(1).system.spawn(NoteCounter(count));
+    REQUIRE(c.at(1).node.register_actor(
+        "notes", counter, std::move(MessageRouter().route<remote_test::Note>(counter)),
+        "NoteCounter"));
+    REQUIRE(c.run_until([&] { return c.at(0).node.lookup_actor("notes").has_value(); }, 2s));
+    ClusterClient client(c.at(0).node);
+    auto notes = client.remote_addr<NoteProtocol>("notes");
+    remote_test::Note note;
+    note.set_text("hello");
+    for (int i = 0; i < 20; ++i) REQUIRE(notes.do_send(note));
+    REQUIRE(c.run_until([&] { return *count == 20; }, 2s));
+    CHECK(client.remote_addr<NoteProtocol>("no-such-name").do_send(note).is(Errc::not_found));
+
+    c.crash(2);
+    REQUIRE(c.run_until(
+        [&] {
+          return std::any_of(seen->begin(), seen->end(), [](const MemberEvent& e) {
+            return e.node == "node-2" && e.status == MemberStatus::down;
+          });
+        },
+        3s));
+    std::set<std::string> came_up;
+    std::vector<MemberStatus> about_2;
+    for (const auto& e : *seen) {
+      if (e.status == MemberStatus::up) came_up.insert(e.node);
+      if (e.node == "node-2") about_2.push_back(e.status);
+    }
+    CHECK(came_up == std::set<std::string>{"node-1", "node-2"});
+    REQUIRE(about_2.size() >= 3);  // up, suspect, down — in that order
+    CHECK(about_2.front() == MemberStatus::up);
+    CHECK(about_2[about_2.size() - 2] == MemberStatus::suspect);
+    CHECK(about_2.back() == MemberStatus::down);
+    CHECK(c.at(0).node.stats().events_dropped == 0);
+  }
+}
+
+TEST_CASE("cluster node: bad options and misuse are refused with clear errors",
+          "[cluster][node][sim]") {
+  cineyma::sim::Simulation sim(1);
+  auto& n = sim.add_node("node-0");
+  {
+    ActorSystem system(n.environment());
+    auto bad = options_for(0);
+    bad.gossip.node_id.clear();
+    ClusterNode no_id(system, bad);
+    CHECK(no_id.start().is(Errc::invalid_argument));
+
+    bad = options_for(0);
+    bad.gossip.seeds = {"no-port"};
+    ClusterNode bad_seed(system, bad);
+    CHECK(bad_seed.start().is(Errc::invalid_argument));
+
+    bad = options_for(0);
+    bad.gossip.suspect_after = 2s;  // not below down_after
+    ClusterNode bad_timing(system, bad);
+    CHECK(bad_timing.start().is(Errc::invalid_argument));
+
+    ClusterNode node(system, options_for(0));
+    auto e = system.spawn(Echoer{});
+    // Not started yet: nothing to register with.
+    CHECK(node.register_actor("echo", e, MessageRouter(), "Echoer").is(Errc::actor_stopped));
+    REQUIRE(node.start());
+    CHECK(node.start().is(Errc::invalid_argument));  // once
+    CHECK(node.register_actor("", e, MessageRouter(), "Echoer").is(Errc::invalid_argument));
+    CHECK(node.register_actor("$cluster", e, MessageRouter(), "Echoer")
+              .is(Errc::invalid_argument));
+    REQUIRE(node.register_actor("echo", e, MessageRouter(), "Echoer"));
+    CHECK(node.register_actor("echo", e, MessageRouter(), "Echoer").is(Errc::already_exists));
+    CHECK(node.unregister_actor("nope").is(Errc::not_found));
+    REQUIRE(node.unregister_actor("echo"));
+    CHECK_FALSE(node.lookup_actor("echo"));
+    CHECK(cineyma::cluster::parse_endpoint("host:0").error() ==
+          cineyma::make_error_code(Errc::invalid_argument));
+    CHECK(cineyma::cluster::parse_endpoint("host:65536").error() ==
+          cineyma::make_error_code(Errc::invalid_argument));
+    CHECK(cineyma::cluster::parse_endpoint("10.0.0.1:7001").value().port == 7001);
+    node.shutdown();
+    ClusterClient client(node);
+    CHECK(client.remote_addr<EchoProtocol>("echo").call(echo(1)).get().is(Errc::actor_stopped));
+    e.stop();
+    CHECK(system.shutdown());
+  }
+}
