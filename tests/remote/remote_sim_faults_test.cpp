@@ -103,103 +103,96 @@ struct ClientSide {
   std::vector<cineyma::Addr<Caller>> callers;
 };
 
-}  // namespace
-
-TEST_CASE("remote sim faults: the simulator's partition turns calls into deadline errors and "
-          "the client reconnects after heal",
-          "[remote][sim][faults]") {
+/// For each of a few seeds: a simulation with `options`, the server process on node "server",
+/// a client on node "client", then `body(sim, client, outcomes)`; the server crashes last.
+template <typename F>
+void for_each_seed(const cineyma::sim::SimulationOptions& options, F&& body) {
   for (std::uint64_t seed : {1, 2, 3, 4}) {
     INFO("seed " << seed);
-    cineyma::sim::Simulation sim(seed);
+    cineyma::sim::Simulation sim(seed, options);
     sim.add_node("server", [](cineyma::sim::Node& n) { n.make<ServerProcess>(n.environment()); });
     auto out = std::make_shared<Outcome>();
     {
       ClientSide c(sim.add_node("client"), out);
-      REQUIRE(c.client.remote_addr<EchoProtocol>("echo").call(echo_msg(1)).get());
-
-      sim.partition({"client"}, {"server"});
-      for (std::uint64_t i = 0; i < 50; ++i) REQUIRE(c.callers[i].try_send(Go{i, 5, 1s}));
-      REQUIRE(sim.run_until([&] { return out->done == 50; }, 5s));
-      CHECK(out->by_error["ok"] == 0);
-      CHECK(out->by_error["late"] == 0);
-      CHECK(out->by_error["timeout"] + out->by_error["maybe_delivered"] == 50);
-
-      sim.heal();
-      REQUIRE(sim.run_until([&] { return c.client.connected(); }, 5s));
-      auto r = c.client.remote_addr<EchoProtocol>("echo").call(echo_msg(99)).get();
-      REQUIRE(r);
-      CHECK(r->id() == 99);
+      body(sim, c, *out);
     }
     sim.crash("server");
   }
 }
 
+}  // namespace
+
+TEST_CASE("remote sim faults: the simulator's partition turns calls into deadline errors and "
+          "the client reconnects after heal",
+          "[remote][sim][faults]") {
+  for_each_seed({}, [&](cineyma::sim::Simulation& sim, ClientSide& c, Outcome& out) {
+    REQUIRE(c.client.remote_addr<EchoProtocol>("echo").call(echo_msg(1)).get());
+
+    sim.partition({"client"}, {"server"});
+    for (std::uint64_t i = 0; i < 50; ++i) REQUIRE(c.callers[i].try_send(Go{i, 5, 1s}));
+    REQUIRE(sim.run_until([&] { return out.done == 50; }, 5s));
+    CHECK(out.by_error["ok"] == 0);
+    CHECK(out.by_error["late"] == 0);
+    CHECK(out.by_error["timeout"] + out.by_error["maybe_delivered"] == 50);
+
+    sim.heal();
+    REQUIRE(sim.run_until([&] { return c.client.connected(); }, 5s));
+    auto r = c.client.remote_addr<EchoProtocol>("echo").call(echo_msg(99)).get();
+    REQUIRE(r);
+    CHECK(r->id() == 99);
+  });
+}
+
 TEST_CASE("remote sim faults: a server crash mid-request fails every pending call at once "
           "(maybe_delivered), and a restarted server is found again",
           "[remote][sim][faults]") {
-  for (std::uint64_t seed : {1, 2, 3, 4}) {
-    INFO("seed " << seed);
-    cineyma::sim::Simulation sim(seed);
-    sim.add_node("server", [](cineyma::sim::Node& n) { n.make<ServerProcess>(n.environment()); });
-    auto out = std::make_shared<Outcome>();
-    {
-      ClientSide c(sim.add_node("client"), out);
-      REQUIRE(c.client.remote_addr<EchoProtocol>("echo").call(echo_msg(1)).get());
-      // 50 slow requests in flight (the echo actor answers one every 100 ms).
-      for (std::uint64_t i = 0; i < 50; ++i) REQUIRE(c.callers[i].try_send(Go{i, 100, 30s}));
-      sim.run_for(250ms);
-      const auto crashed_at = sim.now();
-      sim.crash("server");
-      REQUIRE(sim.run_until([&] { return out->done == 50; }, 30s));
-      // The ones answered before the crash are fine; every other one failed as soon as the
-      // connection's end arrived (one latency), long before its 30 s deadline.
-      CHECK(sim.now() - crashed_at < 1s);
-      CHECK(out->by_error["ok"] >= 1);
-      CHECK(out->by_error["ok"] + out->by_error["maybe_delivered"] == 50);
-      CHECK(out->wrong_reply == 0);
-
-      sim.restart("server");
-      auto r = c.client.remote_addr<EchoProtocol>("echo").call(echo_msg(7), 5s).get();
-      REQUIRE(r);
-      CHECK(r->id() == 7);
-      CHECK(c.client.stats().connections_established >= 2);
-    }
+  for_each_seed({}, [&](cineyma::sim::Simulation& sim, ClientSide& c, Outcome& out) {
+    REQUIRE(c.client.remote_addr<EchoProtocol>("echo").call(echo_msg(1)).get());
+    // 50 slow requests in flight (the echo actor answers one every 100 ms).
+    for (std::uint64_t i = 0; i < 50; ++i) REQUIRE(c.callers[i].try_send(Go{i, 100, 30s}));
+    sim.run_for(250ms);
+    const auto crashed_at = sim.now();
     sim.crash("server");
-  }
+    REQUIRE(sim.run_until([&] { return out.done == 50; }, 30s));
+    // The ones answered before the crash are fine; every other one failed as soon as the
+    // connection's end arrived (one latency), long before its 30 s deadline.
+    CHECK(sim.now() - crashed_at < 1s);
+    CHECK(out.by_error["ok"] >= 1);
+    CHECK(out.by_error["ok"] + out.by_error["maybe_delivered"] == 50);
+    CHECK(out.wrong_reply == 0);
+
+    sim.restart("server");
+    auto r = c.client.remote_addr<EchoProtocol>("echo").call(echo_msg(7), 5s).get();
+    REQUIRE(r);
+    CHECK(r->id() == 7);
+    CHECK(c.client.stats().connections_established >= 2);
+  });
 }
 
 TEST_CASE("remote sim faults: connections reset at random mid-request: every call ends by its "
           "deadline with an answer or a clear error, never a wrong answer, and later calls "
           "go through",
           "[remote][sim][faults]") {
-  for (std::uint64_t seed : {1, 2, 3, 4}) {
-    INFO("seed " << seed);
-    cineyma::sim::SimulationOptions options;
-    options.reset_ratio = cineyma::sim::Ratio{1, 30};  // one segment in 30 resets its connection
-    cineyma::sim::Simulation sim(seed, options);
-    sim.add_node("server", [](cineyma::sim::Node& n) { n.make<ServerProcess>(n.environment()); });
-    auto out = std::make_shared<Outcome>();
-    {
-      ClientSide c(sim.add_node("client"), out);
-      int rounds = 0;
-      for (; rounds < 8; ++rounds) {
-        for (std::uint64_t i = 0; i < 50; ++i) {
-          REQUIRE(c.callers[i].try_send(Go{rounds * 100 + i, static_cast<std::uint32_t>(i % 3),
-                                           2s}));
-        }
-        REQUIRE(sim.run_until([&] { return out->done == 50 * (rounds + 1); }, 10s));
+  cineyma::sim::SimulationOptions options;
+  options.reset_ratio = cineyma::sim::Ratio{1, 30};  // one segment in 30 resets its connection
+  for_each_seed(options, [&](cineyma::sim::Simulation& sim, ClientSide& c, Outcome& out) {
+    int rounds = 0;
+    for (; rounds < 8; ++rounds) {
+      for (std::uint64_t i = 0; i < 50; ++i) {
+        REQUIRE(c.callers[i].try_send(Go{rounds * 100 + i, static_cast<std::uint32_t>(i % 3),
+                                         2s}));
       }
-      CHECK(out->by_error["late"] == 0);
-      CHECK(out->wrong_reply == 0);
-      CHECK(out->by_error["ok"] > 0);
-      const int failed = out->done - out->by_error["ok"];
-      CHECK(failed > 0);  // resets did hit requests in flight
-      CHECK(out->by_error["disconnected"] + out->by_error["maybe_delivered"] +
-                out->by_error["timeout"] ==
-            failed);
-      CHECK(sim.probes()["sim: connection reset"] > 0);
-      CHECK(c.client.stats().connections_established >= 2);
+      REQUIRE(sim.run_until([&] { return out.done == 50 * (rounds + 1); }, 10s));
     }
-    sim.crash("server");
-  }
+    CHECK(out.by_error["late"] == 0);
+    CHECK(out.wrong_reply == 0);
+    CHECK(out.by_error["ok"] > 0);
+    const int failed = out.done - out.by_error["ok"];
+    CHECK(failed > 0);  // resets did hit requests in flight
+    CHECK(out.by_error["disconnected"] + out.by_error["maybe_delivered"] +
+              out.by_error["timeout"] ==
+          failed);
+    CHECK(sim.probes()["sim: connection reset"] > 0);
+    CHECK(c.client.stats().connections_established >= 2);
+  });
 }

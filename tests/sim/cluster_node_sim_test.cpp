@@ -104,6 +104,9 @@ class SimCluster {
     return sim_.run_until(done, deadline);
   }
 
+  /// Waits (5 s of virtual time at most) until every node sees every node Up.
+  void join() { REQUIRE(run_until([&] { return all_up(); }, 5s)); }
+
   /// Every running process sees every running process Up (and nothing else Up).
   bool all_up() const {
     for (const Process* p : procs_) {
@@ -152,31 +155,38 @@ cineyma::Addr<Echoer> host_echo(SimCluster& c, std::size_t i, const std::string&
 
 const std::uint64_t kSeeds[] = {1, 2, 3, 4, 5, 6, 7, 8};
 
+/// Runs `body` on a fresh cluster of `n` nodes for each seed of kSeeds (a failure names its
+/// seed). The body calls `c.join()` once it has set up what must see the cluster form.
+template <typename F>
+void for_each_seed(std::size_t n, F&& body) {
+  for (std::uint64_t seed : kSeeds) {
+    INFO("seed " << seed);
+    SimCluster c(seed, n);
+    body(c);
+  }
+}
+
 }  // namespace
 
 TEST_CASE("cluster node sim: seven nodes joining through one seed converge (SPEC 38, 39)",
           "[cluster][node][sim]") {
-  for (std::uint64_t seed : kSeeds) {
-    INFO("seed " << seed);
-    SimCluster c(seed, 7);
+  for_each_seed(7, [&](SimCluster& c) {
     // Every node starts within one interval; gossip with fan-out 3 converges in a few rounds.
-    REQUIRE(c.run_until([&] { return c.all_up(); }, 5s));
+    c.join();
     for (std::size_t i = 0; i < c.size(); ++i) {
       const auto members = c.at(i).node.members();
       CHECK(members.size() == 7);
       CHECK(std::count_if(members.begin(), members.end(), [](const auto& m) { return m.self; }) ==
             1);
     }
-  }
+  });
 }
 
 TEST_CASE("cluster node sim: a crashed node is Suspect after suspect_after and Down after "
           "down_after, on every node (SPEC 40)",
           "[cluster][node][sim]") {
-  for (std::uint64_t seed : kSeeds) {
-    INFO("seed " << seed);
-    SimCluster c(seed, 3);
-    REQUIRE(c.run_until([&] { return c.all_up(); }, 5s));
+  for_each_seed(3, [&](SimCluster& c) {
+    c.join();
     std::map<std::string, cineyma::TimePoint> suspect_at, down_at;
     for (std::size_t i : {0UL, 1UL}) {
       c.at(i).node.on_member_event([&, i](const MemberEvent& e) {
@@ -201,16 +211,14 @@ TEST_CASE("cluster node sim: a crashed node is Suspect after suspect_after and D
       CHECK(d <= 1s + 300ms);
       CHECK(c.at(i).node.status_of("node-2").value() == MemberStatus::down);
     }
-  }
+  });
 }
 
 TEST_CASE("cluster node sim: a registration spreads by gossip and a client call reaches the "
           "actor, typed and raw (SPEC 41, 43)",
           "[cluster][node][sim]") {
-  for (std::uint64_t seed : kSeeds) {
-    INFO("seed " << seed);
-    SimCluster c(seed, 3);
-    REQUIRE(c.run_until([&] { return c.all_up(); }, 5s));
+  for_each_seed(3, [&](SimCluster& c) {
+    c.join();
     host_echo(c, 2, "echo");
     REQUIRE(c.run_until(
         [&] {
@@ -243,7 +251,7 @@ TEST_CASE("cluster node sim: a registration spreads by gossip and a client call 
     CHECK(local->id() == 9);
     // Unknown names fail at once.
     CHECK(client.remote_addr<EchoProtocol>("nobody").call(echo(1)).get().is(Errc::not_found));
-  }
+  });
 }
 
 namespace {
@@ -287,10 +295,8 @@ class Caller : public cineyma::Actor<Caller> {
 TEST_CASE("cluster node sim: 100 concurrent ClusterClient calls on one pooled connection each "
           "get their own reply",
           "[cluster][node][sim]") {
-  for (std::uint64_t seed : kSeeds) {
-    INFO("seed " << seed);
-    SimCluster c(seed, 2);
-    REQUIRE(c.run_until([&] { return c.all_up(); }, 5s));
+  for_each_seed(2, [&](SimCluster& c) {
+    c.join();
     // Ten actors behind one node (each handles its requests one at a time, so ten run at once).
     for (std::uint64_t k = 0; k < kEchoers; ++k) host_echo(c, 1, "echo-" + std::to_string(k));
     REQUIRE(c.run_until([&] { return c.at(0).node.actors().size() == kEchoers; }, 2s));
@@ -308,16 +314,14 @@ TEST_CASE("cluster node sim: 100 concurrent ClusterClient calls on one pooled co
     CHECK_FALSE(std::is_sorted(out->completion_order.begin(), out->completion_order.end()));
     // One connection from node-0 to node-1 carried all of it (gossip included).
     CHECK(c.at(1).node.stats().gossip.messages_received > 0);
-  }
+  });
 }
 
 TEST_CASE("cluster node sim: names of stopped actors and of Down nodes stop resolving and never "
           "come back, and a Down node is not tried (SPEC 42)",
           "[cluster][node][sim]") {
-  for (std::uint64_t seed : kSeeds) {
-    INFO("seed " << seed);
-    SimCluster c(seed, 3);
-    REQUIRE(c.run_until([&] { return c.all_up(); }, 5s));
+  for_each_seed(3, [&](SimCluster& c) {
+    c.join();
     auto stopping = host_echo(c, 1, "short-lived");
     host_echo(c, 2, "on-doomed-node");
     host_echo(c, 0, "survivor");
@@ -359,15 +363,13 @@ TEST_CASE("cluster node sim: names of stopped actors and of Down nodes stop reso
       CHECK(c.at(i).node.lookup_actor("survivor"));
     }
     CHECK(c.all_up());
-  }
+  });
 }
 
 TEST_CASE("cluster node sim: a name moves when its node goes Down and clients follow it",
           "[cluster][node][sim]") {
-  for (std::uint64_t seed : kSeeds) {
-    INFO("seed " << seed);
-    SimCluster c(seed, 3);
-    REQUIRE(c.run_until([&] { return c.all_up(); }, 5s));
+  for_each_seed(3, [&](SimCluster& c) {
+    c.join();
     host_echo(c, 2, "echo");
     REQUIRE(c.run_until([&] { return c.at(0).node.lookup_actor("echo").has_value(); }, 2s));
     ClusterClient client(c.at(0).node);
@@ -385,16 +387,14 @@ TEST_CASE("cluster node sim: a name moves when its node goes Down and clients fo
     auto r = client.remote_addr<EchoProtocol>("echo").call(echo(2)).get();
     REQUIRE(r);
     CHECK(r->id() == 2);
-  }
+  });
 }
 
 TEST_CASE("cluster node sim: a name registered on two nodes resolves identically and the loser "
           "is told",
           "[cluster][node][sim]") {
-  for (std::uint64_t seed : kSeeds) {
-    INFO("seed " << seed);
-    SimCluster c(seed, 3);
-    REQUIRE(c.run_until([&] { return c.all_up(); }, 5s));
+  for_each_seed(3, [&](SimCluster& c) {
+    c.join();
     // Both register before either hears of the other.
     std::vector<std::string> lost_on;
     for (std::size_t i : {1UL, 2UL}) {
@@ -418,19 +418,17 @@ TEST_CASE("cluster node sim: a name registered on two nodes resolves identically
     // The loser no longer serves the name: calls reach the winner.
     ClusterClient client(c.at(0).node);
     REQUIRE(client.remote_addr<EchoProtocol>("dup").call(echo(3)).get());
-  }
+  });
 }
 
 TEST_CASE("cluster node sim: a graceful leave is seen as Left, never Down, and subscribers get "
           "the events",
           "[cluster][node][sim]") {
-  for (std::uint64_t seed : kSeeds) {
-    INFO("seed " << seed);
-    SimCluster c(seed, 3);
+  for_each_seed(3, [&](SimCluster& c) {
     std::vector<MemberEvent> seen;
     // Subscribed before anyone joined: node-0 hears node-1 and node-2 come Up.
     c.at(0).node.on_member_event([&](const MemberEvent& e) { seen.push_back(e); });
-    REQUIRE(c.run_until([&] { return c.all_up(); }, 5s));
+    c.join();
     c.at(2).node.leave();
     REQUIRE(c.run_until(
         [&] {
@@ -454,16 +452,14 @@ TEST_CASE("cluster node sim: a graceful leave is seen as Left, never Down, and s
     CHECK(up == std::set<std::string>{"node-1", "node-2"});
     CHECK(left);
     CHECK_FALSE(down);
-  }
+  });
 }
 
 TEST_CASE("cluster node sim: during a partition no node of a side is declared Down by its own "
           "side, and after healing every node is Up with the whole registry",
           "[cluster][node][sim]") {
-  for (std::uint64_t seed : kSeeds) {
-    INFO("seed " << seed);
-    SimCluster c(seed, 4);
-    REQUIRE(c.run_until([&] { return c.all_up(); }, 5s));
+  for_each_seed(4, [&](SimCluster& c) {
+    c.join();
     bool false_down = false;
     for (std::size_t i : {0UL, 1UL}) {
       c.at(i).node.on_member_event([&](const MemberEvent& e) {
@@ -493,7 +489,7 @@ TEST_CASE("cluster node sim: during a partition no node of a side is declared Do
     // (After healing, a Down verdict of one side may reach members of the other side before
     // the node it names has started its new life: that is the verdict being final for a life,
     // not a false Down; what matters is that everyone is Up again, above.)
-  }
+  });
 }
 
 namespace {
@@ -525,13 +521,11 @@ using NoteProtocol = cineyma::remote::Protocol<cineyma::remote::OneWay<remote_te
 TEST_CASE("cluster node sim: an actor subscribed to membership gets up and down events, and "
           "one-way messages reach a registered actor by name",
           "[cluster][node][sim]") {
-  for (std::uint64_t seed : kSeeds) {
-    INFO("seed " << seed);
-    SimCluster c(seed, 3);
+  for_each_seed(3, [&](SimCluster& c) {
     auto seen = std::make_shared<std::vector<MemberEvent>>();
     c.at(0).node.subscribe(
         c.at(0).system.spawn(Watcher(seen)).template recipient<MemberEvent>());
-    REQUIRE(c.run_until([&] { return c.all_up(); }, 5s));
+    c.join();
 
     auto count = std::make_shared<int>(0);
     auto counter = c.at(1).system.spawn(NoteCounter(count));
@@ -567,7 +561,7 @@ TEST_CASE("cluster node sim: an actor subscribed to membership gets up and down 
     CHECK(about_2[about_2.size() - 2] == MemberStatus::suspect);
     CHECK(about_2.back() == MemberStatus::down);
     CHECK(c.at(0).node.stats().events_dropped == 0);
-  }
+  });
 }
 
 TEST_CASE("cluster node: bad options and misuse are refused with clear errors",
