@@ -57,6 +57,10 @@ class Registrar : public Actor<Registrar> {
   std::weak_ptr<NodeCore> core_;
 };
 
+struct NodeCore;
+Task<void> exchange(std::shared_ptr<NodeCore> self, remote::RemoteClient client,
+                    remote::Envelope push, Duration deadline);
+
 struct NodeCore : std::enable_shared_from_this<NodeCore> {
   enum class State { created, running, left, stopped };
 
@@ -168,19 +172,10 @@ struct NodeCore : std::enable_shared_from_this<NodeCore> {
       std::vector<std::uint8_t> bytes = encode_gossip(*message);
       push.payload.assign(bytes.begin(), bytes.end());
       remote::detail::start_detached(env.executor(),
-                                     exchange(shared_from_this(), client, std::move(push)));
+                                     exchange(shared_from_this(), client, std::move(push), options.gossip.gossip_interval));
     }
   }
 
-  /// One push–pull round trip: the answer is the peer's reply delta (or empty).
-  static Task<void> exchange(std::shared_ptr<NodeCore> self, remote::RemoteClient client,
-                             remote::Envelope push) {
-    // The deadline is one interval: a peer that does not answer by the next round is late
-    // for it anyway, and an unanswered push must not hold anything (SPEC-original §5.4).
-    Result<remote::Envelope> answer =
-        co_await client.send(std::move(push), self->options.gossip.gossip_interval);
-    self->on_answer(std::move(answer));
-  }
 
   void on_answer(Result<remote::Envelope> answer) {
     if (!answer || answer->kind != remote::EnvelopeKind::response) {
@@ -288,6 +283,16 @@ struct NodeCore : std::enable_shared_from_this<NodeCore> {
     if (srv) srv->shutdown();
   }
 };
+
+/// One push–pull round trip: the answer is the peer's reply delta (or empty).
+Task<void> exchange(std::shared_ptr<NodeCore> self, remote::RemoteClient client,
+                    remote::Envelope push, Duration deadline) {
+  // The deadline is one interval: a peer that does not answer by the next round is late for
+  // it anyway, and an unanswered push must not hold anything (SPEC-original §5.4).
+  remote::RemoteCall<remote::Envelope> call = client.send(std::move(push), deadline);
+  Result<remote::Envelope> answer = co_await std::move(call);
+  self->on_answer(std::move(answer));
+}
 
 void Registrar::handle(const Terminated& t, Context&) {
   if (auto core = core_.lock()) core->actor_died(t.id);

@@ -93,7 +93,10 @@ class Caller : public cineyma::Actor<Caller> {
       : client_(std::move(client)), tally_(std::move(tally)) {}
   cineyma::Task<void> handle(Go m, Context&) {
     auto target = client_.remote_addr<EchoProtocol>("echo-" + std::to_string(m.id % 10));
-    auto r = co_await target.call(echo(m.id, static_cast<std::uint32_t>(20 - m.id % 20)));
+    // Named operands: g++ 12 may destroy a temporary in a co_await expression twice.
+    const remote_test::Echo request = echo(m.id, static_cast<std::uint32_t>(20 - m.id % 20));
+    auto call = target.call(request);
+    auto r = co_await std::move(call);
     if (r) {
       std::lock_guard<std::mutex> lock(tally_->mutex);
       tally_->replies.emplace_back(m.id, r->id());

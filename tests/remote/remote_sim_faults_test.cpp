@@ -65,8 +65,11 @@ class Caller : public cineyma::Actor<Caller> {
       : client_(std::move(client)), out_(std::move(out)) {}
   cineyma::Task<void> handle(Go m, Context& ctx) {
     const auto t0 = ctx.now();
-    auto r = co_await client_.remote_addr<EchoProtocol>("echo").call(echo_msg(m.id, m.delay_ms),
-                                                                      m.timeout);
+    // Named operands: g++ 12 may destroy a temporary in a co_await expression twice.
+    const auto target = client_.remote_addr<EchoProtocol>("echo");
+    const remote_test::Echo request = echo_msg(m.id, m.delay_ms);
+    auto call = target.call(request, m.timeout);
+    auto r = co_await std::move(call);
     // Completed within its deadline (plus nothing: the deadline is a timer on this clock).
     if (ctx.now() - t0 > m.timeout) ++out_->by_error["late"];
     if (r) {

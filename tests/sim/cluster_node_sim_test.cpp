@@ -276,7 +276,10 @@ class Caller : public cineyma::Actor<Caller> {
       : client_(std::move(client)), out_(std::move(out)) {}
   Task<void> handle(CallEcho m, Context&) {
     auto target = client_.remote_addr<EchoProtocol>("echo-" + std::to_string(m.id % kEchoers));
-    auto r = co_await target.call(echo(m.id, m.delay_ms));
+    // Named operands: g++ 12 may destroy a temporary in a co_await expression twice.
+    const remote_test::Echo request = echo(m.id, m.delay_ms);
+    auto call = target.call(request);
+    auto r = co_await std::move(call);
     if (r) {
       out_->reply_for[m.id] = r->id();
       out_->completion_order.push_back(m.id);
