@@ -11,10 +11,10 @@
 #include <cineyma/cluster/codec.hpp>
 #include <cineyma/cluster/node.hpp>
 #include <cineyma/system.hpp>
-#include <cineyma/task.hpp>
 
 #include "../core/log.hpp"
 
+#include <atomic>
 #include <charconv>
 #include <mutex>
 #include <optional>
@@ -56,10 +56,6 @@ class Registrar : public Actor<Registrar> {
  private:
   std::weak_ptr<NodeCore> core_;
 };
-
-struct NodeCore;
-Task<void> exchange(std::shared_ptr<NodeCore> self, remote::RemoteClient client,
-                    remote::Envelope push, Duration deadline);
 
 struct NodeCore : std::enable_shared_from_this<NodeCore> {
   enum class State { created, running, left, stopped };
@@ -163,21 +159,9 @@ struct NodeCore : std::enable_shared_from_this<NodeCore> {
   }
 
   /// Starts the network side of `out`: one exchange per push, and closes.
-  void flush(Pending out) {
-    for (auto& c : out.to_close) c.close();
-    for (auto& [client, message] : out.pushes) {
-      remote::Envelope push;
-      push.message_type = kGossipType;
-      push.target_actor = kClusterActor;
-      std::vector<std::uint8_t> bytes = encode_gossip(*message);
-      push.payload.assign(bytes.begin(), bytes.end());
-      remote::detail::start_detached(env.executor(),
-                                     exchange(shared_from_this(), client, std::move(push), options.gossip.gossip_interval));
-    }
-  }
+  void flush(Pending out);
 
-
-  void on_answer(Result<remote::Envelope> answer) {
+  void on_answer(Result<remote::Envelope> answer) noexcept {
     if (!answer || answer->kind != remote::EnvelopeKind::response) {
       std::lock_guard<std::mutex> lock(mutex);
       ++counters.exchanges_failed;
@@ -284,14 +268,45 @@ struct NodeCore : std::enable_shared_from_this<NodeCore> {
   }
 };
 
-/// One push–pull round trip: the answer is the peer's reply delta (or empty).
-Task<void> exchange(std::shared_ptr<NodeCore> self, remote::RemoteClient client,
-                    remote::Envelope push, Duration deadline) {
-  // The deadline is one interval: a peer that does not answer by the next round is late for
-  // it anyway, and an unanswered push must not hold anything (SPEC-original §5.4).
-  remote::RemoteCall<remote::Envelope> call = client.send(std::move(push), deadline);
-  Result<remote::Envelope> answer = co_await std::move(call);
-  self->on_answer(std::move(answer));
+/// One push–pull round trip in flight: completed (once) by the peer's answer — its reply
+/// delta, or empty — or by the client's error. A plain completion object rather than a
+/// coroutine: this runs on transport threads for every push, and needs no frame.
+class Exchange final : public remote::detail::PendingCall {
+ public:
+  explicit Exchange(std::shared_ptr<NodeCore> core) noexcept : core_(std::move(core)) {}
+  void acquire() noexcept override { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void drop() noexcept override {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+  void deliver(remote::Envelope answer) noexcept override {
+    if (!done_.exchange(true, std::memory_order_acq_rel)) core_->on_answer(std::move(answer));
+  }
+  void fail(Errc why, bool /*from_deadline*/) noexcept override {
+    if (!done_.exchange(true, std::memory_order_acq_rel)) core_->on_answer(cineyma::fail(why));
+  }
+
+ private:
+  ~Exchange() override = default;
+  std::shared_ptr<NodeCore> core_;
+  std::atomic<int> refs_{1};
+  std::atomic<bool> done_{false};
+};
+
+void NodeCore::flush(Pending out) {
+  for (auto& c : out.to_close) c.close();
+  for (auto& [client, message] : out.pushes) {
+    remote::Envelope push;
+    push.message_type = kGossipType;
+    push.target_actor = kClusterActor;
+    std::vector<std::uint8_t> bytes = encode_gossip(*message);
+    push.payload.assign(bytes.begin(), bytes.end());
+    // The deadline is one interval: a peer that does not answer by the next round is late
+    // for it anyway, and an unanswered push must hold nothing (SPEC-original §5.4).
+    auto* exchange = new Exchange(shared_from_this());
+    remote::detail::start_call(*remote::detail::core_of(client), std::move(push), *exchange,
+                               options.gossip.gossip_interval);
+    exchange->drop();  // the client holds its own reference while the call is pending
+  }
 }
 
 void Registrar::handle(const Terminated& t, Context&) {
