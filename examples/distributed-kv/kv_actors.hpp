@@ -4,8 +4,9 @@
 //                term it follows and the highest term it has promised to a takeover.
 //   KvStore      on one node at a time, registered as "kv-store": answers clients, and
 //                replicates every write to the replicas of the live members before answering.
-//   Coordinator  on every node: notices when no live node holds "kv-store" and, on the one
-//                node chosen deterministically (the smallest live node id), takes it over.
+//   Coordinator  on every node: notices when no live node has held "kv-store" for a grace
+//                period (three gossip intervals) and, on the one node chosen
+//                deterministically (the smallest live node id), takes it over.
 //
 // How the store moves (a takeover), and why it is safe:
 //   1. prepare: the candidate asks every live replica for its state with a new term T; a
@@ -23,7 +24,13 @@
 //
 // "The cluster" is what this node's membership view holds, minus the members that left
 // gracefully: a member that is Down still counts (it may be cut off rather than dead), so a
-// side of a partition without a majority serves nothing.
+// side of a partition without a majority serves nothing (its store refuses at once and steps
+// down after the grace period).
+//
+// Why a grace period: when a partition heals, each side's Down verdicts reach the other side
+// and the nodes they name start a new life (membership.hpp), which kills their registrations
+// for a moment until they claim them again. Waiting a few intervals lets the owner reclaim its
+// name instead of the store moving for nothing.
 //
 // Threading: actor state is touched only by the actor's handlers. The ClusterNode is
 // thread-safe and outlives these actors (KvNode shuts its actor system down first).

@@ -139,11 +139,13 @@ class Process {
     return echo && wait_exact(answer, *echo + 1).has_value();
   }
 
-  /// Waits for the process to close stdout (it exits) and returns its exit status.
+  /// Waits for the process to close stdout and stderr (it exits; everything it printed has
+  /// been read) and returns its exit status.
   std::optional<int> wait_exit() {
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      if (!cv_.wait_until(lock, Clock::now() + kDeadline, [&] { return out_done_; })) {
+      if (!cv_.wait_until(lock, Clock::now() + kDeadline,
+                          [&] { return out_done_ && err_done_; })) {
         return std::nullopt;
       }
     }
