@@ -279,6 +279,9 @@ void Coordinator::started(Context& ctx) {
 }
 
 Task<void> Coordinator::handle(Tick, Context& ctx) {
+  // After a graceful leave this node is out of the cluster: nothing to host, nothing to say.
+  const auto self = shared_->node->status_of(shared_->self);
+  if (self && *self == MemberStatus::left) co_return;
   tell_location();
   if (store_.is_alive()) co_return;
   const std::vector<cineyma::cluster::Member> members = shared_->node->members();
@@ -377,10 +380,14 @@ Task<void> Coordinator::take_over(QuorumView view, Context& ctx) {
     co_return;
   }
   if (shared_->node->lookup_actor(kStoreName)) co_return;  // another node was faster
+  host(ctx, candidate, best, best_from, std::move(applied));
+}
 
-  store_ = ctx.spawn_child(KvStore(shared_, candidate, best.seq(), from_snapshot(best.snapshot()),
-                                   std::move(applied)));
-  if (!store_) co_return;
+void Coordinator::host(Context& ctx, const Term& term, const StateResponse& copy,
+                       const std::string& copy_from, std::set<std::string> in_sync) {
+  store_ = ctx.spawn_child(
+      KvStore(shared_, term, copy.seq(), from_snapshot(copy.snapshot()), std::move(in_sync)));
+  if (!store_) return;
   ctx.watch(store_);
   cineyma::remote::MessageRouter router;
   router.route<GetRequest>(store_).route<SetRequest>(store_).route<DeleteRequest>(store_);
@@ -390,12 +397,13 @@ Task<void> Coordinator::take_over(QuorumView view, Context& ctx) {
     store_.stop();
     store_ = {};
     tell_failure("could not register the store: " + registered.error().message());
-    co_return;
+    return;
   }
   told_failure_.clear();
   shared_->narrate(fmt::format("this node now hosts the store (term {}, {}, newest copy from {})",
-                               number, keys(static_cast<std::size_t>(best.snapshot().entries_size())),
-                               best_from));
+                               term.number(),
+                               keys(static_cast<std::size_t>(copy.snapshot().entries_size())),
+                               copy_from));
 }
 
 void Coordinator::handle(const Lost& m, Context&) {

@@ -169,6 +169,10 @@ class Coordinator : public cineyma::Actor<Coordinator> {
  private:
   bool should_take_over(const QuorumView& view);
   cineyma::Task<void> take_over(QuorumView view, Context& ctx);
+  /// Spawns the store with `copy` under `term` and registers it.
+  void host(Context& ctx, const distributed_kv::Term& term,
+            const distributed_kv::StateResponse& copy, const std::string& copy_from,
+            std::set<std::string> in_sync);
   void tell_location();
   void tell_failure(const std::string& why);
 

@@ -24,6 +24,7 @@
 #include <pthread.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -143,6 +144,13 @@ int run(const kv::CliOptions& cli) {
     std::cerr << "distributed-kv: cannot start on " << cli.host << ":" << cli.port << ": "
               << bound.error().message() << "\n";
     return 1;
+  }
+  if (!cli.seed) {
+    // The founding node hosts the store: be ready for a first command typed at once. (Its
+    // coordinator takes over within a few local round trips; the deadline only bounds it.)
+    kv::wait_until(
+        env, [&] { return node.cluster().lookup_actor(kv::kStoreName).has_value(); },
+        std::chrono::seconds(5));
   }
   if (interactive) console.print(std::string());
   console.print("node " + cli.node_id + " ready on " + node.endpoint());
