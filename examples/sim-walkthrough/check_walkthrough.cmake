@@ -1,0 +1,63 @@
+# Runs sim-walkthrough as CTest does (cmake -P):
+#   -DWALKTHROUGH=<exe> -DOUT=<dir> -DMODE=seeds -DFIRST=<seed> -DCOUNT=<n>
+#       every seed FIRST..FIRST+COUNT-1 exits 0, prints its seed first and "all checks held",
+#       and writes a non-empty trace; the seeds do not all give the same trace hash
+#   -DWALKTHROUGH=<exe> -DOUT=<dir> -DMODE=determinism -DFIRST=<seed> -DCOUNT=<n>
+#       each seed, run twice, prints byte-identical output (trace hash included)
+file(MAKE_DIRECTORY ${OUT})
+
+function(run_seed seed out_var)
+  execute_process(
+    COMMAND ${WALKTHROUGH} --seed ${seed} --trace ${OUT}/trace-${seed}.json
+    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "seed ${seed}: exit ${rc}\n${out}\n${err}")
+  endif()
+  set(${out_var} "${out}" PARENT_SCOPE)
+endfunction()
+
+math(EXPR last "${FIRST} + ${COUNT} - 1")
+set(hashes)
+foreach(seed RANGE ${FIRST} ${last})
+  run_seed(${seed} out)
+  if(MODE STREQUAL "seeds")
+    string(FIND "${out}" "seed: ${seed}\n" at)
+    if(NOT at EQUAL 0)
+      message(FATAL_ERROR "seed ${seed}: the seed is not the first line:\n${out}")
+    endif()
+    if(NOT out MATCHES "all checks held")
+      message(FATAL_ERROR "seed ${seed}: no 'all checks held':\n${out}")
+    endif()
+    if(NOT out MATCHES "replay: sim-walkthrough --seed ${seed}\n")
+      message(FATAL_ERROR "seed ${seed}: no replay line:\n${out}")
+    endif()
+    file(SIZE ${OUT}/trace-${seed}.json size)
+    if(size LESS 1000)
+      message(FATAL_ERROR "seed ${seed}: the trace file is (nearly) empty: ${size} bytes")
+    endif()
+    string(REGEX MATCH "trace hash ([0-9]+)" _ "${out}")
+    list(APPEND hashes "${CMAKE_MATCH_1}")
+  elseif(MODE STREQUAL "determinism")
+    run_seed(${seed} again)
+    if(NOT out STREQUAL again)
+      file(WRITE ${OUT}/first-${seed}.txt "${out}")
+      file(WRITE ${OUT}/second-${seed}.txt "${again}")
+      message(FATAL_ERROR "seed ${seed}: two runs printed different output "
+                          "(${OUT}/first-${seed}.txt, ${OUT}/second-${seed}.txt)")
+    endif()
+  else()
+    message(FATAL_ERROR "unknown MODE ${MODE}")
+  endif()
+  file(REMOVE ${OUT}/trace-${seed}.json)
+endforeach()
+
+if(MODE STREQUAL "seeds")
+  list(REMOVE_DUPLICATES hashes)
+  list(LENGTH hashes distinct)
+  if(COUNT GREATER 1 AND distinct LESS 2)
+    message(FATAL_ERROR "every seed gave the same trace hash: the seed does not reach the run")
+  endif()
+  message(STATUS "${COUNT} seeds passed, ${distinct} distinct trace hashes")
+else()
+  message(STATUS "${COUNT} seeds each printed the same output twice")
+endif()
