@@ -83,6 +83,13 @@ void RemoteServer::Core::on_accepted(Result<std::unique_ptr<ByteStream>> r) {
       was_stopped = stopped;
     }
     if (was_stopped) return;
+    if (r.error() == std::errc::operation_canceled) {
+      // The listener itself was closed under us (a simulated crash closes a node's listeners
+      // first): there is nothing left to accept from, so no retry and no alarm.
+      cineyma::detail::log(env, spdlog::level::debug,
+                           "remote server: listener closed; no longer accepting");
+      return;
+    }
     // Out of descriptors and the like: keep listening, but not in a hot loop (the original
     // spun here, SPEC-original §9.2 #23).
     cineyma::detail::log(env, spdlog::level::err, "remote server: accept failed: {}; retrying in 100ms",
