@@ -125,6 +125,7 @@ class RealExecutor final : public Executor {
   // operations, so either the poster sees the parker or the parker sees the work (no lost
   // wake-up). Details at RealExecutor::notify_if_needed.
   alignas(64) std::atomic<std::size_t> searching_{0};
+  const std::size_t max_searchers_;  // how many may spin at once (the rest park at once)
   std::atomic<std::size_t> idle_{0};
   std::mutex park_mutex_;
   std::condition_variable park_cv_;
