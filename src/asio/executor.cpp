@@ -515,13 +515,12 @@ bool RealExecutor::block_until(BlockingEvent& ev, std::optional<std::chrono::nan
     for (std::uint32_t i = 0; i < kPauseRounds && !ev.is_set(); ++i) cpu_relax();
     std::this_thread::yield();
   }
-  std::unique_lock<std::mutex> lock(ev.mutex());
+  if (ev.is_set_settled()) return true;
   if (!timeout) {
-    ev.cv().wait(lock, [&ev] { return ev.is_set(); });
+    ev.wait();
     return true;
   }
-  // libstdc++ waits on the steady clock, the environment's time base.
-  return ev.cv().wait_for(lock, *timeout, [&ev] { return ev.is_set(); });
+  return ev.wait_for(*timeout);
 }
 
 bool RealExecutor::in_executor_thread() const noexcept {
