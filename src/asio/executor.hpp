@@ -17,7 +17,9 @@
 //     tasks, so a busy worker cannot starve it.
 //   * A worker with nothing to do searches for `kSpin` (a few µs: the typical gap in a
 //     cross-thread exchange; `pause` first, then sched_yield) before it parks on a condition
-//     variable, because a park/unpark pair costs two syscalls and µs of wake-up latency.
+//     variable, because a park/unpark pair costs two syscalls and µs of wake-up latency. At
+//     most half of the workers (at least one) spin at a time; the others look once and park,
+//     so that idle spinners do not take the cores of threads with work (tokio's rule).
 //   * `post` wakes a parked worker only when no worker is already searching for work, and a
 //     searcher that finds work wakes the next one only if more work is queued (tokio's rule).
 //     So a burst of posts costs one wake-up, not one per post, yet queued work is never left
