@@ -2,6 +2,7 @@
 // in the same run (tcp_pingpong.hpp).
 //
 //   cineyma_bench_remote [--rounds=N] [--pipelined=N] [--workers=N] [--skip-serialization]
+//                        [--peer_lines]
 //
 // 1. Round trip: a client process calls an echo actor in a server process (fork, loopback,
 //    handshake with a shared secret), one call at a time, from a plain thread (`.get()`), with
@@ -14,6 +15,10 @@
 //    + length prefix) and decoded back (envelope + message); ns per operation and MiB/s.
 //
 // Every answer is checked (id and payload size); a wrong one aborts the run.
+//
+// --peer_lines also prints the figures as `SAMPLE <system> <workload> <value>` lines for
+// bench/peers/run.sh: `raw_tcp remote_rtt_us` (the floor), `cineyma remote_rtt_us`,
+// `cineyma remote_rtt_p99_us`, `cineyma remote_pipelined_rps`.
 #include "tcp_pingpong.hpp"
 
 #include <cineyma/cineyma.hpp>
@@ -53,6 +58,7 @@ struct Options {
   std::size_t pipelined_calls = 300000;
   std::size_t workers = 2;
   bool serialization = true;
+  bool peer_lines = false;
 };
 
 [[noreturn]] void die(const char* what) {
@@ -156,6 +162,10 @@ void run_client(const Options& o, std::uint16_t port) {
   std::printf("cineyma remote call, 64 B, two processes, .get() from a plain thread: %zu calls, "
               "median %.1f us, p99 %.1f us, mean %.1f us\n",
               rtt.samples, rtt.median_us, rtt.p99_us, rtt.mean_us);
+  if (o.peer_lines) {
+    std::printf("SAMPLE cineyma remote_rtt_us %.3f\nSAMPLE cineyma remote_rtt_p99_us %.3f\n",
+                rtt.median_us, rtt.p99_us);
+  }
   std::fflush(stdout);
 
   // ---- 2. pipelined, 100 in flight -----------------------------------------------------------
@@ -175,6 +185,7 @@ void run_client(const Options& o, std::uint16_t port) {
   std::printf("cineyma remote pipelined, 100 in flight on one connection: %.0f calls in %.3f s "
               "= %.0f req/s\n",
               total, seconds, total / seconds);
+  if (o.peer_lines) std::printf("SAMPLE cineyma remote_pipelined_rps %.0f\n", total / seconds);
   std::fflush(stdout);
   client.close();
   (void)system.shutdown();
@@ -262,9 +273,11 @@ int main(int argc, char** argv) {
       o.workers = std::strtoull(v3, nullptr, 10);
     } else if (a == "--skip-serialization") {
       o.serialization = false;
+    } else if (a == "--peer_lines") {
+      o.peer_lines = true;
     } else {
       std::fprintf(stderr, "usage: %s [--rounds=N] [--pipelined=N] [--workers=N] "
-                   "[--skip-serialization]\n", argv[0]);
+                   "[--skip-serialization] [--peer_lines]\n", argv[0]);
       return 2;
     }
   }
@@ -274,6 +287,7 @@ int main(int argc, char** argv) {
   std::printf("raw TCP ping-pong, 64 B, two processes, TCP_NODELAY: %zu round trips, "
               "median %.1f us, p99 %.1f us, mean %.1f us\n",
               raw.samples, raw.median_us, raw.p99_us, raw.mean_us);
+  if (o.peer_lines) std::printf("SAMPLE raw_tcp remote_rtt_us %.3f\n", raw.median_us);
   std::fflush(stdout);
 
   int port_pipe[2], stop_pipe[2];

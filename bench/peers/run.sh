@@ -93,7 +93,8 @@ if ((build)); then
   echo "== building (release) in $build_dir"
   "${configure[@]}" >/dev/null
   targets=()
-  has_system cineyma && "${compile[@]}" --target cineyma_bench cineyma_bench_memory cineyma_bench_sim
+  has_system cineyma && "${compile[@]}" --target cineyma_bench cineyma_bench_memory cineyma_bench_sim \
+    cineyma_bench_remote
   if has_system caf || has_system caf_sharing; then
     # The target exists only when CMake found CAF 0.17 (bench/peers/CMakeLists.txt).
     "${compile[@]}" --target caf_bench || echo "== warning: caf_bench not built" >&2
@@ -130,6 +131,18 @@ if has_system cineyma; then
       "$build_dir/bench/cineyma_bench_memory" --peer_line >>"$out_dir/cineyma.log" 2>&1 || true
     done
   fi
+fi
+# Remote actors on loopback (bench/remote_bench.cpp): each repetition is one run of the program,
+# which measures the raw TCP ping-pong floor first and then our round trip and pipelined
+# throughput, in the same run; the round-trip row is reported against that floor.
+if has_system cineyma && [[ -x $build_dir/bench/cineyma_bench_remote ]] &&
+   { wants remote_rtt_us || wants remote_pipelined_rps; }; then
+  echo "== remote ($(date +%T))"
+  for ((i = 0; i < reps; i++)); do
+    "$build_dir/bench/cineyma_bench_remote" --peer_lines --skip-serialization \
+      --rounds=10000 --pipelined=200000 >>"$out_dir/cineyma_remote.log" 2>&1 ||
+      echo "== warning: cineyma_bench_remote failed (see $out_dir/cineyma_remote.log)" >&2
+  done
 fi
 # The simulator's own speed (issue: a performance figure too): events per second of the core
 # loop on one core, and seeds per minute of the 5-node scenario (gossip_max, run in process).
@@ -184,8 +197,8 @@ import sys
 NS, RATE, BYTES, US, PER_MIN = "ns", "rate", "bytes", "us", "per_min"
 LOWER_IS_BETTER = {NS: True, US: True, BYTES: True, RATE: False, PER_MIN: False}
 
-# (workload key, label, unit). The two remote rows are placeholders for the remote workloads,
-# which come later: no program prints them yet, so they show as "not measured yet".
+# (workload key, label, unit). The remote rows come from cineyma_bench_remote; no peer runs
+# them yet: the round trip is reported against the raw TCP ping-pong of the same run.
 ROWS = [
     ("spawn_1k_ns_per_actor", "spawn, per actor (N=1000)", NS),
     ("spawn_100k_ns_per_actor", "spawn, per actor (N=100 000)", NS),
@@ -199,7 +212,8 @@ ROWS = [
     ("rr_100_in_flight_req_per_s", "100 requests in flight", RATE),
     ("ring_1000_hops_per_s", "ring of 1000, 1M hops", RATE),
     ("memory_idle_actor_bytes", "memory per idle actor (100 000)", BYTES),
-    ("remote_rtt_us", "remote round trip", US),
+    ("remote_rtt_us", "remote round trip (median)", US),
+    ("remote_rtt_p99_us", "remote round trip (p99)", US),
     ("remote_pipelined_rps", "remote, pipelined", RATE),
     ("sim_events_per_s", "simulator: core-loop events/s (1 core)", RATE),
     ("sim_5node_seeds_per_min", "simulator: 5-node scenario seeds/min", PER_MIN),
@@ -275,8 +289,13 @@ for key, label, unit in ROWS:
         r = peers[best] / medians["cineyma"] if lower else medians["cineyma"] / peers[best]
         ratio = f"{r:.2f}× vs {dict(SYSTEMS)[best]}"
         results.append(f"RESULT cineyma_vs_best_peer {key} {r:.4g}")
+    elif key == "remote_rtt_us" and "cineyma" in medians and samples.get(("raw_tcp", key)):
+        floor = statistics.median(samples[("raw_tcp", key)])
+        ratio = f"{medians['cineyma'] / floor:.2f}× the raw TCP floor ({fmt(floor, unit)})"
+        results.append(f"RESULT raw_tcp {key} {floor:.6g}")
+        results.append(f"RESULT cineyma_vs_raw_tcp {key} {medians['cineyma'] / floor:.4g}")
     elif key.startswith("remote_"):
-        ratio = "not measured yet"
+        ratio = "no peer runs it" if "cineyma" in medians else "not measured"
     elif key.startswith("sim_"):
         ratio = "(no peer has one)"
     row.append(ratio)

@@ -260,8 +260,7 @@ class [[nodiscard]] ChannelSendOp final : private detail::ChannelWaiter<T> {
     if (Executor* ex = state_->consumer_executor()) {
       if (!ev.is_set_settled()) detail::block_on(*ex, ev);
     } else {
-      std::unique_lock<std::mutex> lock(ev.mutex());
-      ev.cv().wait(lock, [&] { return ev.is_set(); });
+      ev.wait();
     }
     return result_;
   }

@@ -17,7 +17,9 @@
 //     tasks, so a busy worker cannot starve it.
 //   * A worker with nothing to do searches for `kSpin` (a few µs: the typical gap in a
 //     cross-thread exchange; `pause` first, then sched_yield) before it parks on a condition
-//     variable, because a park/unpark pair costs two syscalls and µs of wake-up latency.
+//     variable, because a park/unpark pair costs two syscalls and µs of wake-up latency. At
+//     most half of the workers (at least one) spin at a time; the others look once and park,
+//     so that idle spinners do not take the cores of threads with work (tokio's rule).
 //   * `post` wakes a parked worker only when no worker is already searching for work, and a
 //     searcher that finds work wakes the next one only if more work is queued (tokio's rule).
 //     So a burst of posts costs one wake-up, not one per post, yet queued work is never left
@@ -125,6 +127,7 @@ class RealExecutor final : public Executor {
   // operations, so either the poster sees the parker or the parker sees the work (no lost
   // wake-up). Details at RealExecutor::notify_if_needed.
   alignas(64) std::atomic<std::size_t> searching_{0};
+  const std::size_t max_searchers_;  // how many may spin at once (the rest park at once)
   std::atomic<std::size_t> idle_{0};
   std::mutex park_mutex_;
   std::condition_variable park_cv_;

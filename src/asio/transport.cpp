@@ -7,8 +7,12 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <mutex>
 #include <string>
 #include <utility>
+
+#include <sys/socket.h>
+#include <sys/types.h>
 
 namespace cineyma::real {
 
@@ -28,15 +32,21 @@ Endpoint to_endpoint(const tcp::endpoint& ep) {
 }
 
 /// What a stream's pending operations share with it. `socket` is touched on the io thread
-/// only; `remote` is immutable once constructed.
+/// only; `remote` and `fd` are immutable once constructed.
 struct StreamState {
   StreamState(asio::io_context& context, tcp::socket s, Endpoint peer)
-      : io(context), socket(std::move(s)), remote(std::move(peer)) {}
+      : io(context), socket(std::move(s)), remote(std::move(peer)), fd(socket.native_handle()) {}
   asio::io_context& io;
   tcp::socket socket;
   const Endpoint remote;
   // Set by the first close(): later calls (and the destructor's) post nothing more.
   std::atomic<bool> close_requested{false};
+  // The fast write path (try_write) uses the descriptor from the caller's thread, outside
+  // Asio. The io thread takes this lock to close the socket, so that the descriptor cannot be
+  // closed — and its number reused by another socket — in the middle of such a write.
+  const int fd;
+  std::mutex fd_mutex;
+  bool fd_closed = false;  // guarded by fd_mutex
 };
 
 class AsioByteStream final : public ByteStream {
@@ -84,6 +94,18 @@ class AsioByteStream final : public ByteStream {
     });
   }
 
+  std::size_t try_write(std::span<const std::byte> bytes) noexcept override {
+    if (bytes.empty()) return 0;
+    std::lock_guard<std::mutex> lock(state_->fd_mutex);
+    if (state_->fd_closed) return 0;
+    // A plain non-blocking send(2) next to Asio's reactor: the socket is in non-blocking mode
+    // for Asio anyway, and a write does not disturb a pending read's registration. Whatever
+    // does not fit now (EAGAIN) or fails goes through async_write, which reports the error.
+    // MSG_NOSIGNAL: a peer that left must give EPIPE, not SIGPIPE.
+    const ssize_t n = ::send(state_->fd, bytes.data(), bytes.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    return n > 0 ? static_cast<std::size_t>(n) : 0;
+  }
+
   void close() noexcept override {
     if (state_->close_requested.exchange(true, std::memory_order_acq_rel)) return;
     try {
@@ -91,6 +113,8 @@ class AsioByteStream final : public ByteStream {
         // shutdown first so that the peer sees an orderly FIN after the bytes already
         // queued; close() then cancels our pending operations (operation_aborted, which
         // callers see as `disconnected`). Errors are moot: the socket is going away.
+        std::lock_guard<std::mutex> lock(s->fd_mutex);  // no try_write in the middle
+        s->fd_closed = true;
         std::error_code ignored;
         s->socket.shutdown(tcp::socket::shutdown_both, ignored);
         s->socket.close(ignored);

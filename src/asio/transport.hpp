@@ -4,6 +4,12 @@
 // posts its work there. That makes every call safe from any thread (including `close()`
 // racing a pending read), and it is also what keeps the completion contract of
 // cineyma/env/transport.hpp — handlers run on the io thread, exactly once, never inline.
+// The one exception is the fast write path, `try_write`: a non-blocking send(2) on the
+// socket's descriptor from the calling thread, so that a request or an answer to an idle
+// socket leaves without waking the io thread (that wake-up and the one back were most of a
+// remote round trip's cost over a raw socket ping-pong). It touches no Asio object — only the
+// descriptor, under a lock that the io thread takes to close it — and the connection above
+// calls it only when no other write is in progress, so bytes never interleave.
 // Pending operations keep their socket alive through a shared state, so destroying a
 // stream or listener is just `close()`: its pending operations complete with an error.
 //

@@ -40,9 +40,15 @@ struct CallRef {
   }
 };
 
-/// Completions collected under the lock, run after it is released.
+/// Completions collected under the lock, run after it is released — and the write of what
+/// was queued on the connection under it, so that the write system call (which, on an idle
+/// socket, the calling thread makes itself) does not hold the client's lock.
 class Deferred {
  public:
+  void flush(std::shared_ptr<Connection> c, bool direct) {
+    flush_ = std::move(c);
+    flush_direct_ = flush_direct_ || direct;
+  }
   void fail(CallRef ref, Errc why, bool from_deadline = false) {
     failures_.push_back(Failure{std::move(ref), why, from_deadline});
   }
@@ -50,6 +56,9 @@ class Deferred {
     answers_.push_back(Answer{std::move(ref), std::move(answer)});
   }
   ~Deferred() {
+    // The write first: before the lock was split from it, it came before the completions
+    // too, and the simulator's order of events stays the same.
+    if (flush_) flush_->flush(flush_direct_);
     for (auto& f : failures_) f.ref.call->fail(f.why, f.from_deadline);
     for (auto& a : answers_) a.ref.call->deliver(std::move(a.answer));
   }
@@ -64,6 +73,8 @@ class Deferred {
     CallRef ref;
     Envelope answer;
   };
+  std::shared_ptr<Connection> flush_;
+  bool flush_direct_ = false;
   std::vector<Failure> failures_;
   std::vector<Answer> answers_;
 };
@@ -114,7 +125,9 @@ struct ClientCore final : internal::ConnectionHandler,
   void arm_deadline_timer_locked();
   /// Removes a call from `pending` and `deadlines`; the caller completes it.
   CallRef take_locked(std::map<std::uint64_t, Pending>::iterator it);
-  void send_locked(std::uint64_t id, Pending& p, Deferred& deferred);
+  /// Queues a waiting call on the ready connection; the write is `deferred` (after the lock)
+  /// or, with `flush_now`, made at once.
+  void send_locked(std::uint64_t id, Pending& p, Deferred& deferred, bool flush_now);
   Duration backoff_delay_locked();
 
   Environment& env;
@@ -210,7 +223,8 @@ void ClientCore::on_established(Connection& c) {
     waiting.pop_front();
     auto it = pending.find(id);
     if (it == pending.end() || !it->second.unsent) continue;  // expired meanwhile
-    send_locked(id, it->second, deferred);
+    // Written one by one as before (rare: only calls that waited for this connection).
+    send_locked(id, it->second, deferred, true);
   }
   while (!waiting_one_way.empty()) {
     Result<std::uint64_t> r = connection->send(waiting_one_way.front());
@@ -224,16 +238,19 @@ void ClientCore::on_established(Connection& c) {
   connect_waiters.clear();
 }
 
-void ClientCore::send_locked(std::uint64_t id, Pending& p, Deferred& deferred) {
+void ClientCore::send_locked(std::uint64_t id, Pending& p, Deferred& deferred, bool flush_now) {
   CINEYMA_ASSERT(state == State::ready);
   CINEYMA_ASSERT(p.unsent.has_value());
-  Result<std::uint64_t> r = connection->send(*p.unsent);
+  Result<std::uint64_t> r = flush_now ? connection->send(*p.unsent) : connection->queue(*p.unsent);
   if (!r) {
     // frame_too_large / mailbox_full: this call only. (disconnected cannot happen while the
     // connection is ready under our lock: on_closed takes the lock before changing state.)
     deferred.fail(take_locked(pending.find(id)), to_errc(r.error()));
     return;
   }
+  // A lone call (nothing else in flight) is written by this thread: no wake-up of the io
+  // thread on the way out. With others in flight, the io thread's write coalesces them.
+  if (!flush_now) deferred.flush(connection, pending.size() == 1);
   p.unsent.reset();
   p.connection_id = connection->id();
   p.end_offset = *r;
@@ -377,7 +394,7 @@ void ClientCore::call(Envelope request, PendingCall& call, Duration timeout) noe
       pending.emplace(id, Pending{CallRef(call), std::move(request), 0, 0, deadline});
   CINEYMA_ASSERT(inserted);
   if (state == State::ready) {
-    send_locked(id, it->second, deferred);
+    send_locked(id, it->second, deferred, false);
     return;
   }
   waiting.push_back(id);
@@ -464,6 +481,7 @@ void ClientCore::on_probe_timer(std::uint64_t connection_id, std::uint64_t recei
 }
 
 Result<void> ClientCore::one_way(Envelope message) {
+  Deferred deferred;  // the write, after the lock
   std::lock_guard<std::mutex> lock(mutex);
   if (state == State::closed) return fail(Errc::disconnected);
   message.kind = EnvelopeKind::one_way;
@@ -471,8 +489,9 @@ Result<void> ClientCore::one_way(Envelope message) {
   message.sender_node = options.handshake.node_id;
   if (envelope_problem(message) != nullptr) return fail(Errc::invalid_argument);
   if (state == State::ready) {
-    Result<std::uint64_t> r = connection->send(message);
+    Result<std::uint64_t> r = connection->queue(message);
     if (!r) return fail(r.error());
+    deferred.flush(connection, false);  // one-way traffic tends to come in streams: coalesce
     return ok();
   }
   if (waiting_one_way.size() >= options.max_waiting_calls) return fail(Errc::mailbox_full);

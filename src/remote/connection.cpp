@@ -160,7 +160,13 @@ bool Connection::on_handshake_frame(std::span<const std::byte> body) {
   return true;
 }
 
-Result<std::uint64_t> Connection::send(const Envelope& e) {
+Result<std::uint64_t> Connection::send(const Envelope& e, bool direct) {
+  Result<std::uint64_t> r = queue(e);
+  if (r) flush(direct);
+  return r;
+}
+
+Result<std::uint64_t> Connection::queue(const Envelope& e) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (closed_.load(std::memory_order_acquire) || close_when_flushed_ || !established()) {
     return fail(Errc::disconnected);
@@ -170,8 +176,49 @@ Result<std::uint64_t> Connection::send(const Envelope& e) {
   Result<void> r = append_envelope_frame(outbound_, e, options_.max_frame_bytes);
   if (!r) return fail(r.error());
   bytes_queued_ += outbound_.size() - before;
-  flush_locked();
   return bytes_queued_;
+}
+
+void Connection::flush(bool direct) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  if (!direct) {
+    flush_locked();
+    return;
+  }
+  if (writing_ || outbound_.empty() || closed_.load(std::memory_order_acquire)) return;
+  // Claim the write, as flush_locked does, but write from this thread with the lock released:
+  // frames queued meanwhile by other threads wait in outbound_ and go out right after.
+  writing_ = true;
+  in_flight_.swap(outbound_);
+  outbound_.clear();
+  bytes_handed_ += in_flight_.size();
+  lock.unlock();
+  const std::size_t written = stream_->try_write(bytes_of(in_flight_));
+  lock.lock();
+  CINEYMA_ASSERT(written <= in_flight_.size());
+  if (written < in_flight_.size()) {
+    // The socket is full (or failing, or this transport has no direct path): the rest goes
+    // through the transport's thread, and outbound_ keeps coalescing behind it. (Closed
+    // meanwhile: async_write then fails at once and on_written closes, as for any write.)
+    in_flight_.erase(0, written);
+    stream_->async_write(bytes_of(in_flight_),
+                         [self = shared_from_this()](Result<void> r) { self->on_written(r); });
+    return;
+  }
+  const bool close_now = write_done_locked();
+  const std::error_code why = close_reason_;
+  lock.unlock();
+  if (close_now) close(why);
+}
+
+bool Connection::write_done_locked() {
+  writing_ = false;
+  in_flight_.clear();
+  if (in_flight_.capacity() > (std::size_t{1} << 20)) {
+    std::string().swap(in_flight_);  // one big burst must not pin its buffer forever
+  }
+  flush_locked();
+  return !writing_ && close_when_flushed_;
 }
 
 std::uint64_t Connection::bytes_handed() const {
@@ -206,16 +253,8 @@ void Connection::on_written(Result<void> r) {
   std::error_code why;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    writing_ = false;
-    in_flight_.clear();
-    if (in_flight_.capacity() > (std::size_t{1} << 20)) {
-      std::string().swap(in_flight_);  // one big burst must not pin its buffer forever
-    }
-    flush_locked();
-    if (!writing_ && close_when_flushed_) {
-      close_now = true;
-      why = close_reason_;
-    }
+    close_now = write_done_locked();
+    why = close_reason_;
   }
   if (close_now) close(why);
 }

@@ -6,15 +6,20 @@
 // complete frame, hands envelopes to the handler, then reads again — so the decoder and the
 // handshake are only ever touched by that chain and need no lock. Writing coalesces: frames
 // sent while a write is in flight are appended to one buffer that goes out as the next single
-// write, which is what makes pipelined requests cheap (one syscall for many frames).
+// write, which is what makes pipelined requests cheap (one syscall for many frames). A lone
+// request or answer (the caller says so: `direct`) is written by the sending thread itself
+// when no write is in flight (`ByteStream::try_write`), instead of being handed to the
+// transport's thread: it then costs no thread wake-up. What it cannot write at once, and
+// whatever other threads queued meanwhile, goes out through `async_write`.
 //
 // Closing is idempotent and reports once (`on_closed`) with the reason. Whatever the peer
 // does — garbage, a 4 GiB length, silence, a wrong secret — ends in a close with a log line
 // that says why, and memory stays bounded: the read buffer by the frame limit, the write
 // buffer by `max_outbound_bytes`.
 //
-// Threading: `send`, `close`, `bytes_handed` are safe from any thread. Handler callbacks run on
-// transport threads; `on_envelope` calls for one connection never overlap.
+// Threading: `send`, `queue`, `flush`, `close`, `bytes_handed` are safe from any thread.
+// Handler callbacks run on transport threads; `on_envelope` calls for one connection never
+// overlap.
 #pragma once
 
 #include <cineyma/env/environment.hpp>
@@ -70,10 +75,25 @@ class Connection : public std::enable_shared_from_this<Connection> {
   /// Starts the handshake and the read chain. Once.
   void start();
 
-  /// Queues `e` as one frame. Returns the connection's byte count at the end of that frame
-  /// (compare with `bytes_handed()` to know whether it may have left), or `disconnected`
-  /// (not established, or closed), `frame_too_large`, `mailbox_full` (outbound limit).
-  Result<std::uint64_t> send(const Envelope& e);
+  /// Queues `e` as one frame and writes it (`flush(direct)`). Returns the connection's byte
+  /// count at the end of that frame (compare with `bytes_handed()` to know whether it may have
+  /// left), or `disconnected` (not established, or closed), `frame_too_large`, `mailbox_full`
+  /// (outbound limit).
+  Result<std::uint64_t> send(const Envelope& e, bool direct = false);
+
+  /// `send` without the write: queues `e` as one frame and returns the same as `send`. The
+  /// caller must call `flush()` afterwards — typically once it has released a lock of its own,
+  /// so that no lock of the caller's is held across the write system call.
+  Result<std::uint64_t> queue(const Envelope& e);
+
+  /// Writes what is queued, unless a write is already in progress (which takes it along).
+  /// `direct`: from the calling thread, as far as the stream takes the bytes at once — the
+  /// fast path for a lone request or answer, which then costs no wake-up of the transport's
+  /// thread. Otherwise, and for whatever does not fit, through the transport's thread, where
+  /// frames queued meanwhile coalesce into one write (what pipelined traffic wants: one
+  /// system call for many frames, instead of one per frame on the senders' threads).
+  /// Any thread.
+  void flush(bool direct);
 
   /// Bytes handed to the transport so far (a frame ending at or below this may have been
   /// delivered; above it, certainly not).
@@ -109,6 +129,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void queue_raw_locked(const std::string& body);
   void flush_locked();
   void on_written(Result<void> r);
+  /// After a write finished (async or direct): hands on what was queued meanwhile; true when
+  /// the connection must now close (close_after_flush and nothing left to write).
+  bool write_done_locked();
   void close_after_flush(std::error_code why);
   const char* role_name() const noexcept;
 
@@ -127,6 +150,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::unique_ptr<ByteStream> stream_;
   std::string outbound_;   // frames waiting for the next write
   std::string in_flight_;  // the bytes of the write in progress
+  // A write is in progress: an async_write, or a direct one by a thread in flush() (which
+  // then uses in_flight_ and stream_ without the lock; nobody else touches in_flight_).
   bool writing_ = false;
   bool close_when_flushed_ = false;
   std::error_code close_reason_;

@@ -51,9 +51,11 @@ class ConnectionReplyChannel final : public ReplyChannel {
   void deliver(Envelope answer) noexcept override {
     std::shared_ptr<Connection> c = connection_.lock();
     if (!c) return;
-    c->in_flight.fetch_sub(1, std::memory_order_relaxed);
+    const std::size_t others = c->in_flight.fetch_sub(1, std::memory_order_relaxed) - 1;
     answer.sender_node = node_id_;
-    Result<std::uint64_t> r = c->send(answer);
+    // The only request in flight on this connection: write the answer from this thread (no
+    // wake-up of the io thread). With others in flight, let the io thread coalesce answers.
+    Result<std::uint64_t> r = c->send(answer, others == 0);
     if (r.is(Errc::mailbox_full)) {
       // The client sends requests but does not read answers: we would buffer without bound.
       c->close(make_error_code(Errc::mailbox_full));

@@ -544,6 +544,47 @@ TEST_CASE("real env: TCP loopback carries 1 MiB exactly, and close is seen as an
   CHECK(reader.error == cineyma::make_error_code(Errc::disconnected));
 }
 
+TEST_CASE("real env: try_write writes from the calling thread, in order with async_write") {
+  RealEnvironment env(options_with(2));
+  auto listener = std::move(env.transport().listen(Endpoint{"127.0.0.1", 0})).value();
+  Connected pair = connect_pair(env, *listener);
+
+  // A small write to an idle socket goes out whole from this (non-io) thread; a 16 MiB one
+  // (larger than Linux's largest default socket buffers) is taken only in part, and the rest
+  // follows through async_write, after it in the stream. What arrives is the bytes in order,
+  // exactly once.
+  constexpr std::size_t kSmall = 100;
+  constexpr std::size_t kBig = 16 * 1024 * 1024;
+  std::vector<std::byte> payload(kSmall + kBig);
+  for (std::size_t i = 0; i < payload.size(); ++i) {
+    payload[i] = static_cast<std::byte>((i * 7 + i / 1000) & 0xff);
+  }
+  Reader reader(*pair.server, payload.size());
+  reader.start();
+  const std::span<const std::byte> all(payload);
+  CHECK(pair.client->try_write(all.first(kSmall)) == kSmall);
+  const std::size_t taken = pair.client->try_write(all.subspan(kSmall));
+  CHECK(taken <= kBig);
+  BlockingEvent written;
+  std::error_code write_error;
+  pair.client->async_write(all.subspan(kSmall + taken), [&](Result<void> r) {
+    write_error = r.error();
+    written.set();
+  });
+  REQUIRE(wait(env, written));
+  CHECK_FALSE(write_error);
+  REQUIRE(wait(env, reader.got_all));
+  CHECK(reader.received.size() == payload.size());
+  CHECK(reader.received == payload);
+
+  // Once closed, try_write writes nothing (and the descriptor is never used again).
+  pair.client->close();
+  REQUIRE(wait(env, reader.failed));
+  std::byte one{1};
+  CHECK(pair.client->try_write(std::span<const std::byte>(&one, 1)) == 0);
+  CHECK(pair.client->try_write({}) == 0);
+}
+
 TEST_CASE("real env: closing a stream completes its pending read with an error") {
   RealEnvironment env(options_with(1));
   auto listener = std::move(env.transport().listen(Endpoint{"", 0})).value();  // "" = 127.0.0.1

@@ -68,29 +68,63 @@ class RunQueue {
 
 /// An event a non-executor thread can block on (see `Executor::block_until`).
 ///
-/// Threading: `set()` may be called from any thread (repeatable, idempotent); `is_set()` from
-/// any thread. Waiting is the executor's business: real executors wait on `cv()` under
-/// `mutex()`; the simulator runs its event loop until `is_set()`.
+/// Threading: `set()` may be called from any thread (repeatable, idempotent); `is_set()` and
+/// `is_set_settled()` from any thread. Waiting is the executor's business: real executors
+/// poll `is_set()` briefly, then sleep in `wait()` / `wait_for()`; the simulator runs its
+/// event loop until `is_set()`.
+///
+/// Why not a plain mutex + condition variable: a blocked requester usually sees its answer
+/// while it still polls, and then the setter's whole work is one atomic RMW and the waiter's
+/// one load — no lock taken on either side, no cache line passed back and forth for it.
+/// Only a waiter that went to sleep (the `sleeper` bit) makes `set()` lock and notify.
+///
+/// Lifetime: the event may be destroyed as soon as `is_set_settled()` is true, or `wait()` /
+/// a successful `wait_for()` has returned — the setter touches it no more by then.
 class BlockingEvent {
  public:
   void set() noexcept {
-    // Notify while holding the lock: a waiter may destroy the event as soon as it sees it set.
+    // Without a sleeper this RMW is the setter's last touch of the event: a poller that sees
+    // it may destroy the event at once.
+    if ((state_.fetch_or(kSet, std::memory_order_acq_rel) & kSleeper) == 0) return;
+    // Notify while holding the lock: a sleeper returns only once it sees kDone under it.
     std::lock_guard<std::mutex> lock(mutex_);
-    set_.store(true, std::memory_order_release);
+    state_.fetch_or(kDone, std::memory_order_release);
     cv_.notify_all();
   }
-  bool is_set() const noexcept { return set_.load(std::memory_order_acquire); }
+  bool is_set() const noexcept { return (state_.load(std::memory_order_acquire) & kSet) != 0; }
   /// True when set *and* the setter is done with the event, so the caller may destroy it.
-  /// (A plain `is_set()` may be true while `set()` is still notifying.)
-  bool is_set_settled() noexcept {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return set_.load(std::memory_order_relaxed);
+  bool is_set_settled() const noexcept {
+    const std::uint32_t s = state_.load(std::memory_order_acquire);
+    return (s & kSet) != 0 && ((s & kSleeper) == 0 || (s & kDone) != 0);
   }
-  std::mutex& mutex() noexcept { return mutex_; }
-  std::condition_variable& cv() noexcept { return cv_; }
+  /// Sleeps until set (and settled). Any thread that may block.
+  void wait() noexcept {
+    if (register_sleeper()) return;
+    std::unique_lock<std::mutex> lock(mutex_);
+    cv_.wait(lock, [this] { return done(); });
+  }
+  /// `wait()` with a bound; false when `timeout` passed first (the event must then outlive
+  /// any later `set()`).
+  bool wait_for(std::chrono::nanoseconds timeout) noexcept {
+    if (register_sleeper()) return true;
+    std::unique_lock<std::mutex> lock(mutex_);
+    // libstdc++ waits on the steady clock, the real environment's time base.
+    return cv_.wait_for(lock, timeout, [this] { return done(); });
+  }
 
  private:
-  std::atomic<bool> set_{false};
+  static constexpr std::uint32_t kSet = 1;      // set() was called
+  static constexpr std::uint32_t kSleeper = 2;  // a waiter sleeps (or is about to) on cv_
+  static constexpr std::uint32_t kDone = 4;     // set() saw a sleeper and notified
+
+  /// True when the event was set before any sleeper registered: the setter is done.
+  bool register_sleeper() noexcept {
+    const std::uint32_t old = state_.fetch_or(kSleeper, std::memory_order_acq_rel);
+    return (old & kSet) != 0 && (old & kSleeper) == 0;
+  }
+  bool done() const noexcept { return (state_.load(std::memory_order_acquire) & kDone) != 0; }
+
+  std::atomic<std::uint32_t> state_{0};
   std::mutex mutex_;
   std::condition_variable cv_;
 };

@@ -46,6 +46,21 @@ class ByteStream {
   virtual void async_write(std::span<const std::byte> bytes,
                            std::function<void(Result<void>)> done) = 0;
 
+  /// The fast path of a write: writes, on the calling thread and without blocking, as much of
+  /// `bytes` as the stream takes at once, and returns how many bytes that was (0: none, now or
+  /// ever — the caller then uses `async_write`, which also reports any error). Synchronous: no
+  /// handler, nothing to complete. Any thread; never while an `async_write` is outstanding or
+  /// concurrently with another write (it is a write like the others), but it may run
+  /// concurrently with a pending read and with `close()`.
+  ///
+  /// Why it exists: a request or an answer to an idle socket then leaves at once, without a
+  /// wake-up of the transport's thread (src/asio/transport.hpp). The default writes nothing,
+  /// so a transport without such a path (the simulator's) keeps every write on `async_write`.
+  virtual std::size_t try_write(std::span<const std::byte> bytes) noexcept {
+    static_cast<void>(bytes);
+    return 0;
+  }
+
   /// Closes both directions; pending operations complete with an error. Idempotent.
   virtual void close() noexcept = 0;
 
