@@ -106,6 +106,22 @@ struct NodeCore : std::enable_shared_from_this<NodeCore> {
     return pool.emplace(endpoint, remote::RemoteClient(env, std::move(co))).first->second;
   }
 
+  /// Runs a user callback; an exception from it is contained (logged, counted) so that it
+  /// cannot unwind through the gossip machinery.
+  template <typename F, typename E>
+  void call_user(const F& fn, const E& event) noexcept {
+    try {
+      fn(event);
+    } catch (const std::exception& ex) {
+      ++counters.callback_failures;
+      cineyma::detail::log(env, spdlog::level::err, "cluster: a membership callback threw: {}",
+                           ex.what());
+    } catch (...) {
+      ++counters.callback_failures;
+      cineyma::detail::log(env, spdlog::level::err, "cluster: a membership callback threw");
+    }
+  }
+
   /// Applies the effects of one engine call: events and losses now, sends into `out`.
   void absorb(Effects& fx, Pending& out) {
     for (Outgoing& o : fx.send) {
@@ -121,9 +137,14 @@ struct NodeCore : std::enable_shared_from_this<NodeCore> {
           pool.erase(it);
         }
       }
-      for (const auto& fn : event_fns) fn(e);
-      for (const auto& r : subscribers) {
-        if (!r.try_send(e)) ++counters.events_dropped;
+      for (const auto& fn : event_fns) call_user(fn, e);
+      for (auto r = subscribers.begin(); r != subscribers.end();) {
+        if (!r->is_alive()) {
+          r = subscribers.erase(r);  // a stopped subscriber is forgotten, not counted
+          continue;
+        }
+        if (!r->try_send(e)) ++counters.events_dropped;
+        ++r;
       }
     }
     for (const RegistrationLost& lost : fx.lost) {
@@ -132,7 +153,7 @@ struct NodeCore : std::enable_shared_from_this<NodeCore> {
                            lost.winner.node);
       registered.erase(lost.name);
       if (server) static_cast<void>(server->node().withdraw(lost.name));
-      for (const auto& fn : lost_fns) fn(lost);
+      for (const auto& fn : lost_fns) call_user(fn, lost);
     }
   }
 

@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -528,6 +529,8 @@ TEST_CASE("cluster node sim: an actor subscribed to membership gets up and down 
     auto seen = std::make_shared<std::vector<MemberEvent>>();
     c.at(0).node.subscribe(
         c.at(0).system.spawn(Watcher(seen)).template recipient<MemberEvent>());
+    // A callback that throws is contained: the subscriber above still hears everything.
+    c.at(0).node.on_member_event([](const MemberEvent&) { throw std::runtime_error("oops"); });
     c.join();
 
     auto count = std::make_shared<int>(0);
@@ -564,6 +567,7 @@ TEST_CASE("cluster node sim: an actor subscribed to membership gets up and down 
     CHECK(about_2[about_2.size() - 2] == MemberStatus::suspect);
     CHECK(about_2.back() == MemberStatus::down);
     CHECK(c.at(0).node.stats().events_dropped == 0);
+    CHECK(c.at(0).node.stats().callback_failures == seen->size());
   });
 }
 

@@ -98,6 +98,7 @@ struct ClusterNodeStats {
   std::uint64_t exchanges_failed = 0;       ///< pushes that got no reply (peer away, timeout)
   std::uint64_t messages_undecodable = 0;   ///< gossip payloads that did not decode
   std::uint64_t events_dropped = 0;         ///< events a subscriber's full mailbox refused
+  std::uint64_t callback_failures = 0;      ///< membership callbacks that threw (contained)
 };
 
 /// `"host:port"` → endpoint; `invalid_argument` when it does not parse (port 1..65535).
@@ -163,10 +164,11 @@ class ClusterNode {
 
   /// Delivers every later membership change to `recipient` (with `try_send`; a full mailbox
   /// drops the event and counts it in `stats().events_dropped` — `members()` stays the
-  /// authoritative state).
+  /// authoritative state). A subscriber that has stopped is dropped from the list.
   void subscribe(Recipient<MemberEvent> recipient);
   /// Calls `fn` for every later membership change (on an environment thread; see the file
-  /// comment).
+  /// comment). An exception from `fn` is contained: logged and counted in
+  /// `stats().callback_failures`.
   void on_member_event(std::function<void(const MemberEvent&)> fn);
   /// Calls `fn` when a registration of this node lost to another node's (the name is then
   /// no longer exposed here).
