@@ -196,8 +196,16 @@ void World::crash(NodeIndex node) {
   isolated_ = node;
   isolated_since_events_ = events_;
   nodes_[node]->destroy_state();
-  // Work not owned by the boot state (a timer the test set, completions of closed streams)
-  // is not run: the process is gone. It is dropped below, as at the end of a simulation.
+  // Tasks the unwinding itself made ready are still run, in isolation: a detached coroutine
+  // (a remote request forwarded to an actor that has just stopped) is resumed by such a task,
+  // and it owns its frame — dropping the task would leak the frame. Timers are not fired any
+  // more, and other work not owned by the boot state (a timer the test set) is not run: the
+  // process is gone. It is dropped below, as at the end of a simulation.
+  while (!ready_[node].empty()) {
+    CINEYMA_ASSERT_MSG(events_ - isolated_since_events_ < kCrashDrainBudgetEvents,
+                       "a crashing node does not stop producing work while it unwinds");
+    run_task(ready_[node].take_random(scheduler_random_));
+  }
   isolated_.reset();
   // 3. The process is gone: whatever is still queued for it is dropped unrun.
   runs_[node].up = false;
