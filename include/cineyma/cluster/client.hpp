@@ -16,7 +16,8 @@
 //   not_found        no live registration of the name is known;
 //   disconnected     the name's node is Suspect, Down or Left (nothing was sent), or the
 //                    connection broke before the request left;
-//   actor_stopped    the local node has shut down or left;
+//   actor_stopped    the local node was never started, or has shut down (after `leave()`
+//                    calls still work: the node keeps its view until it shuts down);
 //   and every outcome of a `remote::RemoteAddr` call (client.hpp in remote/: timeout,
 //   maybe_delivered, handler_failed, unknown_message_type, type_mismatch, ...).
 //
