@@ -201,11 +201,7 @@ void World::crash(NodeIndex node) {
   // and it owns its frame — dropping the task would leak the frame. Timers are not fired any
   // more, and other work not owned by the boot state (a timer the test set) is not run: the
   // process is gone. It is dropped below, as at the end of a simulation.
-  while (!ready_[node].empty()) {
-    CINEYMA_ASSERT_MSG(events_ - isolated_since_events_ < kCrashDrainBudgetEvents,
-                       "a crashing node does not stop producing work while it unwinds");
-    run_task(ready_[node].take_random(scheduler_random_));
-  }
+  while (!ready_[node].empty()) run_isolated_task();
   isolated_.reset();
   // 3. The process is gone: whatever is still queued for it is dropped unrun.
   runs_[node].up = false;
@@ -268,9 +264,7 @@ World::StepResult World::step_within(std::optional<TimePoint> limit) {
       continue;      // released timers may belong to a paused node: look again
     }
     if (isolated_) {
-      CINEYMA_ASSERT_MSG(events_ - isolated_since_events_ < kCrashDrainBudgetEvents,
-                         "a crashing node does not stop producing work while it unwinds");
-      run_task(ready_[*isolated_].take_random(scheduler_random_));
+      run_isolated_task();
       return StepResult::ran;
     }
     // Uniform over the tasks of every node that may run: draw an index into their union.
@@ -308,6 +302,12 @@ void World::run_to(TimePoint deadline) {
   static_cast<void>(drive({}, deadline));
   CINEYMA_ASSERT(now_ <= deadline);
   now_ = deadline;
+}
+
+void World::run_isolated_task() {
+  CINEYMA_ASSERT_MSG(events_ - isolated_since_events_ < kCrashDrainBudgetEvents,
+                     "a crashing node does not stop producing work while it unwinds");
+  run_task(ready_[*isolated_].take_random(scheduler_random_));
 }
 
 void World::run_task(const ReadyEntry& entry) {

@@ -130,6 +130,8 @@ class World {
   enum class StepResult { ran, idle, beyond };
   /// One event, unless the next one lies beyond `limit` (time then does not move).
   StepResult step_within(std::optional<TimePoint> limit);
+  /// Runs one ready task of the crashing (isolated) node, within the crash-drain budget.
+  void run_isolated_task();
   void run_task(const ReadyEntry& entry);
   void record(const ReadyEntry& entry);
   void shutdown() noexcept;

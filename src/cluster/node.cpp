@@ -234,7 +234,7 @@ struct NodeCore : std::enable_shared_from_this<NodeCore> {
       }
       Result<Effects> fx = engine->on_message(*message, env.clock().now());
       if (!fx) {
-        reply.fail(to_errc_or(fx.error()), "the gossip was refused");
+        reply.fail(remote::to_errc(fx.error()), "the gossip was refused");
         return;
       }
       // The reply delta goes back as the answer to this request, on the connection the push
@@ -256,16 +256,18 @@ struct NodeCore : std::enable_shared_from_this<NodeCore> {
     flush(std::move(out));
   }
 
-  static Errc to_errc_or(std::error_code ec) { return remote::to_errc(ec); }
+  /// Withdraws this node's registration `it` (mutex held): a tombstone spreads with the next
+  /// gossip and the port stops serving the name.
+  void withdraw_locked(std::map<std::string, Registration, std::less<>>::iterator it) {
+    if (engine) static_cast<void>(engine->unregister_actor(it->first));
+    if (server) static_cast<void>(server->node().withdraw(it->first));
+    registered.erase(it);
+  }
 
   void actor_died(ActorId id) {
     std::lock_guard<std::mutex> lock(mutex);
     for (auto it = registered.begin(); it != registered.end(); ++it) {
-      if (it->second.id != id) continue;
-      if (engine) static_cast<void>(engine->unregister_actor(it->first));
-      if (server) static_cast<void>(server->node().withdraw(it->first));
-      registered.erase(it);
-      return;
+      if (it->second.id == id) return withdraw_locked(it);
     }
   }
 
@@ -356,9 +358,8 @@ Result<void> register_with_cell(NodeCore& core, std::string name,
   // Watching happens on the registrar; an actor that died meanwhile is reported at once.
   if (!core.registrar.try_send(Registrar::Watch{std::move(cell)})) {
     std::lock_guard<std::mutex> lock(core.mutex);
-    core.registered.erase(name);
-    if (core.engine) static_cast<void>(core.engine->unregister_actor(name));
-    if (core.server) static_cast<void>(core.server->node().withdraw(name));
+    auto it = core.registered.find(name);
+    if (it != core.registered.end() && it->second.id == id) core.withdraw_locked(it);
     return fail(Errc::mailbox_full);
   }
   return ok();
@@ -409,10 +410,9 @@ std::string to_string(const cineyma::Endpoint& endpoint) {
 }
 
 Result<void> validate(const ClusterNodeOptions& options) {
-  if (options.bind.host.empty() && !options.gossip.endpoint.empty()) {
-    // Simulated transports listen on "" (the node's own name); allowed only with an
-    // advertised endpoint, which is then the only way peers can name this node.
-  } else if (options.bind.host.empty()) {
+  // Simulated transports listen on "" (the node's own name): allowed only with an advertised
+  // endpoint, which is then the only way peers can name this node.
+  if (options.bind.host.empty() && options.gossip.endpoint.empty()) {
     return fail(Errc::invalid_argument);
   }
   GossipConfig probe = options.gossip;
@@ -501,9 +501,7 @@ Result<void> ClusterNode::unregister_actor(std::string_view name) {
   std::lock_guard<std::mutex> lock(core_->mutex);
   auto it = core_->registered.find(name);
   if (it == core_->registered.end()) return fail(Errc::not_found);
-  static_cast<void>(core_->engine->unregister_actor(name));
-  static_cast<void>(core_->server->node().withdraw(name));
-  core_->registered.erase(it);
+  core_->withdraw_locked(it);
   return ok();
 }
 
