@@ -17,10 +17,15 @@
 %%   erl -noshell +S 2:2 -pa DIR -run erlang_bench main -extra [--reps=N]
 %%       [--min-time=SECONDS] [--only=key,key...]
 %% (`-extra`: what follows is left to the program, not read as emulator flags.)
+%%
+%% The remote workloads (Erlang distribution between two nodes on loopback) have their own
+%% entry point, run on a distributed node; it starts the second node itself (see remote/0):
+%%   erl -noshell +S 2:2 -name a@127.0.0.1 -setcookie C -pa DIR -run erlang_bench remote
+%%       -extra [--reps=N] [--rounds=N] [--pipelined=N] [--only=key,key...]
 -module(erlang_bench).
 -behaviour(gen_server).
 
--export([main/0]).
+-export([main/0, remote/0, echo_server/0]).
 -export([init/1, handle_call/3, handle_cast/2]).
 
 -define(SPAWN_POPULATION, 10000).
@@ -55,6 +60,10 @@ parse_args(["--min-time=" ++ S | Rest], Opts) ->
     parse_args(Rest, Opts#{min_time_ns := round(Seconds * 1.0e9)});
 parse_args(["--only=" ++ Keys | Rest], Opts) ->
     parse_args(Rest, Opts#{only := string:split(Keys, ",", all)});
+parse_args(["--rounds=" ++ N | Rest], Opts) ->
+    parse_args(Rest, Opts#{rounds => list_to_integer(N)});
+parse_args(["--pipelined=" ++ N | Rest], Opts) ->
+    parse_args(Rest, Opts#{pipelined => list_to_integer(N)});
 parse_args([Other | _], _Opts) ->
     io:format(standard_error, "erlang_bench: unknown argument ~s~n", [Other]),
     erlang:halt(2).
@@ -385,3 +394,185 @@ bench_memory(Opts = #{reps := Reps}, N) ->
                       end || _ <- lists:seq(1, Reps)],
             result(Key, median(Values))
     end.
+
+%% ---- remote: two nodes over Erlang distribution ----------------------------------------------
+%%
+%% The workloads of cineyma_bench_remote (bench/remote_bench.cpp), written the Erlang way: an
+%% echo server process on node B answers `{From, Ref, Id, Payload}` (a 64-byte binary) with
+%% `{Ref, Id, Payload}`; on node A (this one):
+%%  (a) one process makes calls one at a time, timing each (send + receive on a fresh
+%%      reference, what gen_server:call does minus the monitor); Rounds div 10 untimed warm-up
+%%      calls first, as ours. Median and p99 in µs, with the same index convention as ours
+%%      (cineyma_bench::summarize: sorted[N div 2], sorted[min(N - 1, N * 99 div 100)]);
+%%  (b) 100 processes each make calls back to back, so 100 are in flight on the one
+%%      connection between the nodes; requests per second over Pipelined calls.
+%% Every reply is checked (id, payload size). Node B is started with peer (OTP 25) with the
+%% same emulator flags (+S 2:2) and cookie, and halts by itself when node A goes away, so a
+%% crash or a killed run leaves no node behind. The nodes find each other through the epmd
+%% that ERL_EPMD_PORT names (run.sh starts a private one and stops it afterwards). A wrong
+%% reply, a lost node or a phase that overruns its deadline prints `ERROR erlang <key> <why>`
+%% for every key asked for and halts with status 1: no figure is made up.
+
+-define(PAYLOAD_BYTES, 64).
+-define(IN_FLIGHT, 100).
+-define(REMOTE_KEYS, ["remote_rtt_us", "remote_rtt_p99_us", "remote_pipelined_rps"]).
+%% Far above what a phase takes (about a second); only a hang reaches it.
+-define(PHASE_DEADLINE_MS, 60000).
+
+remote() ->
+    Opts = #{reps := Reps, rounds := Rounds, pipelined := Calls} =
+        parse_args(init:get_plain_arguments(),
+                   #{reps => 5, min_time_ns => 500000000, only => all,
+                     rounds => 10000, pipelined => 200000}),
+    Keys = [K || K <- ?REMOTE_KEYS, wanted(K, Opts)],
+    if
+        Keys =:= [] -> erlang:halt(0);
+        node() =:= nonode@nohost -> remote_fail(Keys, "node A is not distributed (erl -name)");
+        Reps < 1; Rounds < 1; Calls < ?IN_FLIGHT -> remote_fail(Keys, "bad --reps/--rounds/--pipelined");
+        true -> ok
+    end,
+    {Peer, NodeB} = start_node_b(Keys),
+    Server = spawn(NodeB, ?MODULE, echo_server, []),
+    erlang:monitor(process, Server),
+    WantRtt = wanted("remote_rtt_us", Opts) orelse wanted("remote_rtt_p99_us", Opts),
+    WantPiped = wanted("remote_pipelined_rps", Opts),
+    Figures = [begin
+                   Rtt = case WantRtt of
+                             true ->
+                                 {Median, P99} = summarize_us(remote_rtt(Server, Rounds, Keys)),
+                                 remote_sample("remote_rtt_us", Median, Opts),
+                                 remote_sample("remote_rtt_p99_us", P99, Opts),
+                                 [{"remote_rtt_us", Median}, {"remote_rtt_p99_us", P99}];
+                             false -> []
+                         end,
+                   Piped = case WantPiped of
+                               true ->
+                                   Rps = remote_pipelined(Server, Calls, Keys),
+                                   remote_sample("remote_pipelined_rps", Rps, Opts),
+                                   [{"remote_pipelined_rps", Rps}];
+                               false -> []
+                           end,
+                   Rtt ++ Piped
+               end || _ <- lists:seq(1, Reps)],
+    [io:format("RESULT erlang ~s ~.3f~n", [K, float(median([V || {K2, V} <- lists:append(Figures), K2 =:= K]))])
+     || K <- Keys],
+    Server ! stop,
+    peer:stop(Peer),
+    erlang:halt(0).
+
+%% Node B: same host and naming mode as this node, a name unique to this run (the OS pid), the
+%% benchmark's code path. peer:start, not start_link: a lost node B is reported by the echo
+%% server's monitor, not by an exit signal that would kill this process without an ERROR line.
+start_node_b(Keys) ->
+    [_, Host] = string:split(atom_to_list(node()), "@"),
+    Args = ["+S", "2:2", "-setcookie", atom_to_list(erlang:get_cookie()),
+            "-pa", filename:dirname(code:which(?MODULE))],
+    Start = #{name => "cineyma_bench_b_" ++ os:getpid(), host => Host,
+              longnames => net_kernel:longnames(), args => Args, wait_boot => 20000},
+    try peer:start(Start) of
+        {ok, Peer, NodeB} -> {Peer, NodeB};
+        Other -> remote_fail(Keys, io_lib:format("cannot start node B: ~w", [Other]))
+    catch
+        Class:Reason -> remote_fail(Keys, io_lib:format("cannot start node B: ~w:~w", [Class, Reason]))
+    end.
+
+echo_server() ->
+    receive
+        {From, Ref, Id, Payload} -> From ! {Ref, Id, Payload}, echo_server();
+        stop -> ok
+    end.
+
+payload() -> binary:copy(<<16#42>>, ?PAYLOAD_BYTES).
+
+%% (a) One caller process; returns the timed round trips in ns.
+remote_rtt(Server, Rounds, Keys) ->
+    Main = self(),
+    Warmup = Rounds div 10,
+    Caller = spawn(fun() ->
+                           Main ! {rtt, self(), checked(fun() -> rtt_calls(Server, payload(), 0, Warmup + Rounds, Warmup, []) end)}
+                   end),
+    await_all([Caller], Server, Keys, "round trips", []).
+
+rtt_calls(_Server, _Payload, N, N, _Warmup, Samples) ->
+    Samples;
+rtt_calls(Server, Payload, I, N, Warmup, Samples) ->
+    T0 = erlang:monotonic_time(nanosecond),
+    Ref = make_ref(),
+    Server ! {self(), Ref, I, Payload},
+    receive
+        {Ref, Id, Echo} ->
+            T1 = erlang:monotonic_time(nanosecond),
+            check_echo(I, Id, Echo),
+            Kept = case I >= Warmup of
+                       true -> [T1 - T0 | Samples];
+                       false -> Samples
+                   end,
+            rtt_calls(Server, Payload, I + 1, N, Warmup, Kept)
+    end.
+
+%% (b) 100 caller processes, spawned before the clock starts and released together; the
+%% figure is the calls of all of them over the time until the last one is done.
+remote_pipelined(Server, Calls, Keys) ->
+    PerCaller = Calls div ?IN_FLIGHT,
+    Main = self(),
+    Payload = payload(),
+    Callers = [spawn(fun() ->
+                             receive go -> ok end,
+                             Main ! {rtt, self(), checked(fun() -> pipe_calls(Server, Payload, 0, PerCaller) end)}
+                     end) || _ <- lists:seq(1, ?IN_FLIGHT)],
+    T0 = now_ns(),
+    [C ! go || C <- Callers],
+    await_all(Callers, Server, Keys, "pipelined calls", []),
+    PerCaller * ?IN_FLIGHT * 1.0e9 / (now_ns() - T0).
+
+pipe_calls(_Server, _Payload, N, N) ->
+    [];
+pipe_calls(Server, Payload, I, N) ->
+    Ref = make_ref(),
+    Server ! {self(), Ref, I, Payload},
+    receive
+        {Ref, Id, Echo} -> check_echo(I, Id, Echo), pipe_calls(Server, Payload, I + 1, N)
+    end.
+
+check_echo(I, I, Echo) when byte_size(Echo) =:= ?PAYLOAD_BYTES -> ok;
+check_echo(I, Id, Echo) ->
+    throw({check_failed, io_lib:format("call ~w answered with id ~w and ~w payload bytes", [I, Id, byte_size(Echo)])}).
+
+checked(F) ->
+    try {ok, F()}
+    catch throw:{check_failed, Why} -> {failed, Why}
+    end.
+
+%% Waits for every caller's `{rtt, Pid, Result}` within one deadline for the whole phase;
+%% returns their samples appended.
+await_all(Callers, Server, Keys, Phase, Acc) ->
+    await_all(length(Callers), erlang:monotonic_time(millisecond) + ?PHASE_DEADLINE_MS,
+              Server, Keys, Phase, Acc).
+
+await_all(0, _Deadline, _Server, _Keys, _Phase, Acc) ->
+    lists:append(Acc);
+await_all(N, Deadline, Server, Keys, Phase, Acc) ->
+    Left = max(0, Deadline - erlang:monotonic_time(millisecond)),
+    receive
+        {rtt, _, {ok, Samples}} -> await_all(N - 1, Deadline, Server, Keys, Phase, [Samples | Acc]);
+        {rtt, _, {failed, Why}} -> remote_fail(Keys, [Phase, ": ", Why]);
+        {'DOWN', _, process, Server, Why} ->
+            remote_fail(Keys, io_lib:format("~s: the echo server on node B is gone (~w)", [Phase, Why]))
+    after Left ->
+            remote_fail(Keys, io_lib:format("~s: not done within ~w s", [Phase, ?PHASE_DEADLINE_MS div 1000]))
+    end.
+
+summarize_us(SamplesNs) ->
+    Sorted = lists:sort(SamplesNs),
+    N = length(Sorted),
+    {lists:nth(N div 2 + 1, Sorted) / 1000, lists:nth(min(N - 1, N * 99 div 100) + 1, Sorted) / 1000}.
+
+remote_sample(Key, Value, Opts) ->
+    case wanted(Key, Opts) of
+        true -> io:format("SAMPLE erlang ~s ~.3f~n", [Key, float(Value)]);
+        false -> ok
+    end.
+
+remote_fail(Keys, Why) ->
+    [io:format("ERROR erlang ~s ~s~n", [K, Why]) || K <- Keys],
+    erlang:halt(1).

@@ -21,9 +21,21 @@
 # which this script runs (it installs only what is missing, and needs root only then); a peer
 # that is still missing is left out with a warning.
 #
+# Remote rows (remote_rtt_us, remote_rtt_p99_us, remote_pipelined_rps): two processes on
+# loopback, a 64-byte echo, one call at a time (median, p99) and 100 calls in flight (req/s).
+# Ours: cineyma_bench_remote, one program run per repetition, which also measures the raw TCP
+# ping-pong floor. CAF: `caf_bench --remote` (io module: publish / remote_actor), for both
+# scheduler policies. Erlang: two distributed nodes (`erlang_bench remote` on node A starts
+# node B with `peer`), found through a private epmd on a free port that this script starts
+# and stops. Each peer runs all repetitions in one pair of processes, under a deadline; a
+# peer that fails or overruns gets ERROR lines instead of figures.
+#
 # Output: the table, then one `RESULT <system> <workload> <median>` line per figure and a
-# `RESULT cineyma_vs_best_peer <workload> <ratio>` line per workload (>1: cineyma is better).
-# Needs python3 (standard library only). Takes about 5 minutes plus the build.
+# `RESULT cineyma_vs_best_peer <workload> <ratio>` line per workload (>1: cineyma is better);
+# below the table, the remote round trips against the raw TCP floor of the same run, with
+# `RESULT raw_tcp remote_rtt_us <median>` and `RESULT cineyma_vs_tcp_floor remote_rtt_us
+# <ours ÷ floor>` (also printed as `cineyma_vs_raw_tcp`, its former name).
+# Needs python3 (standard library only). Takes about 6 minutes plus the build.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -39,7 +51,7 @@ for arg in "$@"; do
     --min-time=*) min_time=${arg#*=} ;;
     --only=*) only=${arg#*=} ;;
     --systems=*) systems=${arg#*=} ;;
-    -h|--help) sed -n '2,26p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,38p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "unknown argument: $arg" >&2; exit 2 ;;
   esac
 done
@@ -49,6 +61,7 @@ drop_system() {  # a system whose program is not available
   systems=$(tr ',' '\n' <<<"$systems" | { grep -vx "$1" || true; } | paste -sd, -)
 }
 wants() { [[ -z $only || ,$only, == *,$1,* ]]; }
+wants_remote() { wants remote_rtt_us || wants remote_rtt_p99_us || wants remote_pipelined_rps; }
 
 # The Google Benchmark runs behind each workload key (the same pairs as `kPeerFigures` in
 # bench/local_bench.cpp, which prints the lines).
@@ -135,8 +148,7 @@ fi
 # Remote actors on loopback (bench/remote_bench.cpp): each repetition is one run of the program,
 # which measures the raw TCP ping-pong floor first and then our round trip and pipelined
 # throughput, in the same run; the round-trip row is reported against that floor.
-if has_system cineyma && [[ -x $build_dir/bench/cineyma_bench_remote ]] &&
-   { wants remote_rtt_us || wants remote_pipelined_rps; }; then
+if has_system cineyma && [[ -x $build_dir/bench/cineyma_bench_remote ]] && wants_remote; then
   echo "== remote ($(date +%T))"
   for ((i = 0; i < reps; i++)); do
     "$build_dir/bench/cineyma_bench_remote" --peer_lines --skip-serialization \
@@ -184,6 +196,71 @@ if has_system erlang; then
   erl -noshell +S 2:2 -pa "$erl_dir" -run erlang_bench main -extra "${peer_args[@]}" \
     >"$out_dir/erlang.log" 2>&1 || echo "== warning: the Erlang bench failed (see $out_dir/erlang.log)" >&2
 fi
+
+# ---- remote, peers ----------------------------------------------------------------------------
+# The same remote workloads as cineyma_bench_remote above (two processes, loopback, 64-byte
+# echo; 10 000 timed round trips after 1 000 warm-up ones; 100 calls in flight). The peers'
+# pipelined part makes 50 000 calls instead of our 200 000: their rates are several times
+# lower, so that takes about as long as ours and keeps these runs near a minute in all. Each
+# peer runs its repetitions in one pair of processes, under an internal deadline and a
+# `timeout` around it; a peer that dies without saying why gets ERROR lines here, so that its
+# cells read ERROR rather than a figure.
+remote_peer_args=(--reps="$reps" --rounds=10000 --pipelined=50000)
+[[ -n $only ]] && remote_peer_args+=(--only="$only")
+remote_failed() {  # <system> <log> <exit status>: make sure the table shows the failure
+  grep -q "^ERROR $1 remote_" "$2" 2>/dev/null && return 0
+  local why="exited with status $3 (see $2)"
+  (($3 == 124 || $3 == 137)) && why="killed by timeout after ${remote_timeout}s (see $2)"
+  for key in remote_rtt_us remote_rtt_p99_us remote_pipelined_rps; do
+    wants "$key" && echo "ERROR $1 $key $why" >>"$2"
+  done
+  echo "== warning: $1 remote failed: $why" >&2
+}
+# A repetition takes a few seconds; the deadlines are there for a hang, not to cut a slow run.
+remote_deadline=$((30 + 20 * reps))
+remote_timeout=$((remote_deadline + 30))
+for policy in caf caf_sharing; do
+  has_system "$policy" && wants_remote || continue
+  echo "== remote, CAF $( [[ $policy == caf ]] && echo "default" || echo "work-sharing") scheduler ($(date +%T))"
+  policy_args=()
+  [[ $policy == caf_sharing ]] && policy_args=(--scheduler.policy=sharing)
+  status=0
+  timeout -k 5 "$remote_timeout" "$build_dir/bench/peers/caf_bench" --remote --deadline="$remote_deadline" \
+    "${policy_args[@]}" "${remote_peer_args[@]}" >"$out_dir/${policy}_remote.log" 2>&1 || status=$?
+  ((status == 0)) || remote_failed "$policy" "$out_dir/${policy}_remote.log" "$status"
+done
+# Erlang distribution needs an epmd. A private one, on a free loopback port that both nodes
+# are pointed at (ERL_EPMD_PORT, and -start_epmd false so that no node starts a system-wide
+# one), started in the foreground so that its pid is known and it can be stopped afterwards:
+# nothing is left behind, and no epmd of anyone else's is used or stopped.
+epmd_pid=""
+stop_epmd() {
+  if [[ -n $epmd_pid ]]; then
+    kill "$epmd_pid" 2>/dev/null || true
+    wait "$epmd_pid" 2>/dev/null || true
+    epmd_pid=""
+  fi
+}
+trap stop_epmd EXIT
+if has_system erlang && wants_remote; then
+  echo "== remote, Erlang distribution ($(date +%T))"
+  log=$out_dir/erlang_remote.log
+  : >"$log"
+  epmd_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  epmd -port "$epmd_port" -address 127.0.0.1 >>"$log" 2>&1 &
+  epmd_pid=$!
+  for ((i = 0; i < 50; i++)); do  # up within 5 s, or the run below reports the failure
+    epmd -port "$epmd_port" -names >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  cookie=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+  status=0
+  ERL_EPMD_PORT=$epmd_port timeout -k 5 "$remote_timeout" erl -noshell +S 2:2 \
+    -name "cineyma_bench_a_$$@127.0.0.1" -setcookie "$cookie" -start_epmd false \
+    -pa "$erl_dir" -run erlang_bench remote -extra "${remote_peer_args[@]}" >>"$log" 2>&1 || status=$?
+  ((status == 0)) || remote_failed erlang "$log" "$status"
+  stop_epmd
+fi
 echo "== load after the run: $(cut -d' ' -f1-3 /proc/loadavg); runs took $((SECONDS - started)) s"
 
 # ---- table ------------------------------------------------------------------------------------
@@ -195,10 +272,12 @@ import statistics
 import sys
 
 NS, RATE, BYTES, US, PER_MIN = "ns", "rate", "bytes", "us", "per_min"
-LOWER_IS_BETTER = {NS: True, US: True, BYTES: True, RATE: False, PER_MIN: False}
+K_RATE = "k_rate"  # a rate shown in thousands per second (the remote rates: M/s hides them)
+LOWER_IS_BETTER = {NS: True, US: True, BYTES: True, RATE: False, K_RATE: False, PER_MIN: False}
 
-# (workload key, label, unit). The remote rows come from cineyma_bench_remote; no peer runs
-# them yet: the round trip is reported against the raw TCP ping-pong of the same run.
+# (workload key, label, unit). The remote rows come from cineyma_bench_remote, caf_bench
+# --remote and erlang_bench remote; the round trips are also set against the raw TCP ping-pong
+# of the same run (below the table), since every one of them pays it.
 ROWS = [
     ("spawn_1k_ns_per_actor", "spawn, per actor (N=1000)", NS),
     ("spawn_100k_ns_per_actor", "spawn, per actor (N=100 000)", NS),
@@ -214,7 +293,7 @@ ROWS = [
     ("memory_idle_actor_bytes", "memory per idle actor (100 000)", BYTES),
     ("remote_rtt_us", "remote round trip (median)", US),
     ("remote_rtt_p99_us", "remote round trip (p99)", US),
-    ("remote_pipelined_rps", "remote, pipelined", RATE),
+    ("remote_pipelined_rps", "remote, pipelined", K_RATE),
     ("sim_events_per_s", "simulator: core-loop events/s (1 core)", RATE),
     ("sim_5node_seeds_per_min", "simulator: 5-node scenario seeds/min", PER_MIN),
 ]
@@ -247,6 +326,8 @@ def fmt(value, unit):
         return f"{ns:.0f} ns"
     if unit == RATE:
         return f"{value / 1e6:.2f} M/s"
+    if unit == K_RATE:
+        return f"{value / 1e3:.1f} k/s"
     if unit == PER_MIN:
         return f"{value:,.0f}/min"
     return f"{value:.0f} B"
@@ -262,6 +343,7 @@ def fmt_range(lo, hi, unit):
 
 present = [(s, name) for s, name in SYSTEMS if any(k[0] == s for k in samples)]
 table, results = [], []
+remote_rtt_medians = {}
 for key, label, unit in ROWS:
     if not key.startswith(("remote_", "sim_")) and not any(k[1] == key for k in samples.keys() | errors.keys()):
         continue  # not run (--only)
@@ -289,17 +371,30 @@ for key, label, unit in ROWS:
         r = peers[best] / medians["cineyma"] if lower else medians["cineyma"] / peers[best]
         ratio = f"{r:.2f}× vs {dict(SYSTEMS)[best]}"
         results.append(f"RESULT cineyma_vs_best_peer {key} {r:.4g}")
-    elif key == "remote_rtt_us" and "cineyma" in medians and samples.get(("raw_tcp", key)):
-        floor = statistics.median(samples[("raw_tcp", key)])
-        ratio = f"{medians['cineyma'] / floor:.2f}× the raw TCP floor ({fmt(floor, unit)})"
-        results.append(f"RESULT raw_tcp {key} {floor:.6g}")
-        results.append(f"RESULT cineyma_vs_raw_tcp {key} {medians['cineyma'] / floor:.4g}")
     elif key.startswith("remote_"):
-        ratio = "no peer runs it" if "cineyma" in medians else "not measured"
+        ratio = "no peer figure" if "cineyma" in medians else "not measured"
     elif key.startswith("sim_"):
         ratio = "(no peer has one)"
     row.append(ratio)
     table.append(row)
+    if key == "remote_rtt_us":
+        remote_rtt_medians = medians
+
+# The raw blocking-socket ping-pong between two processes, measured by cineyma_bench_remote
+# in each of its runs: the floor that every remote round trip above pays on this machine.
+floor_lines = []
+floor_samples = samples.get(("raw_tcp", "remote_rtt_us"))
+if floor_samples and remote_rtt_medians:
+    floor = statistics.median(floor_samples)
+    results.append(f"RESULT raw_tcp remote_rtt_us {floor:.6g}")
+    parts = [f"{dict(SYSTEMS)[s]} {remote_rtt_medians[s] / floor:.2f}×"
+             for s, _ in SYSTEMS if s in remote_rtt_medians]
+    floor_lines.append(f"Remote round trip (median) ÷ the raw TCP ping-pong floor of the same run "
+                       f"({fmt(floor, US)}, lower is better): " + ", ".join(parts) + ".")
+    if "cineyma" in remote_rtt_medians:
+        r = remote_rtt_medians["cineyma"] / floor
+        results.append(f"RESULT cineyma_vs_tcp_floor remote_rtt_us {r:.4g}")
+        results.append(f"RESULT cineyma_vs_raw_tcp remote_rtt_us {r:.4g}")  # the former name
 
 calib = samples.get(("cineyma", "calib_cache_line_round_trip_ns"))
 if calib:
@@ -321,6 +416,8 @@ print()
 print("Each cell: the median of the repetitions (min–max). Ratio: how many times")
 print("better cineyma is than the best peer (>1: cineyma better; time and bytes: peer ÷ ours,")
 print("rates: ours ÷ peer).")
+for line in floor_lines:
+    print(line)
 for (system, key), why in sorted(errors.items()):
     print(f"ERROR in {system} {key}: {why}")
 print()
