@@ -43,6 +43,11 @@ constexpr std::uint32_t kPauseRounds = CINEYMA_EXECUTOR_PAUSE_ROUNDS;
 #endif
 constexpr std::chrono::nanoseconds kBlockSpin{std::chrono::microseconds{CINEYMA_BLOCK_SPIN_US}};
 
+// Set on a non-worker thread whose last post found a worker awake to take it (searching, or
+// busy and coming back for it) rather than having to wake one; read and cleared by
+// block_until, which polls differently in the two cases.
+thread_local bool t_posted_to_awake_worker = false;
+
 // How many times in a row a worker may run its LIFO slot before demoting it to the back of
 // its queue. Without a bound, two actors that keep messaging each other would hold a worker
 // forever while the tasks behind them wait (tokio uses 3; a little more keeps the fast path
@@ -54,6 +59,10 @@ constexpr std::uint32_t kLifoBudget = 8;
 // whose local queue never empties. Prime, like tokio's 61, so that it does not resonate with
 // the period of a workload.
 constexpr std::uint32_t kGlobalInterval = 61;
+
+// How many runnables a worker moves from the injection queue into its own queue at once,
+// besides the one it runs (a quarter of the local queue: siblings steal half of it if needed).
+constexpr std::size_t kInjectedBatch = LocalQueue::kCapacity / 4;
 
 inline void cpu_relax() noexcept {
 #if defined(__x86_64__)
@@ -166,6 +175,69 @@ bool LocalQueue::looks_empty() const noexcept {
 }
 
 // ---------------------------------------------------------------------------------------
+// InjectionQueue
+
+void InjectionQueue::Stub::run() {
+  CINEYMA_ASSERT_MSG(false, "the injection queue's stub was run");
+}
+
+void InjectionQueue::push_all(Runnable* const* rs, std::size_t n) noexcept {
+  CINEYMA_ASSERT(n > 0);
+  // Linked among themselves first (nobody else can see them yet), then spliced in at once.
+  for (std::size_t i = 0; i + 1 < n; ++i) {
+    rs[i]->next_runnable_.store(rs[i + 1], std::memory_order_relaxed);
+  }
+  push_chain(*rs[0], *rs[n - 1]);
+}
+
+Runnable* InjectionQueue::pop_one_locked() noexcept {
+  // Vyukov's pop. head_ is the last node handed out (or the stub); the oldest queued node is
+  // its successor. A node is returned only once its successor is known, so head_ never
+  // points at a node that was handed out and may be re-posted; the last node is freed by
+  // pushing the stub behind it.
+  Runnable* head = head_.load(std::memory_order_relaxed);
+  Runnable* next = head->next_runnable_.load(std::memory_order_acquire);
+  if (head == &stub_) {
+    if (next == nullptr) return nullptr;
+    // Published before the stub can be pushed below (release, then that exchange): a parker
+    // that sees the stub as tail_ also sees that head_ is not the stub, i.e. work remains.
+    head_.store(next, std::memory_order_release);
+    head = next;
+    next = next->next_runnable_.load(std::memory_order_acquire);
+  }
+  if (next != nullptr) {
+    head_.store(next, std::memory_order_release);
+    return head;
+  }
+  // `head` looks like the last node. If tail_ is elsewhere, a producer has exchanged tail_
+  // but not linked its node yet: the queue is not empty, but we cannot go on; try later.
+  if (tail_.load(std::memory_order_acquire) != head) return nullptr;
+  push(stub_);
+  next = head->next_runnable_.load(std::memory_order_acquire);
+  if (next == nullptr) return nullptr;  // a producer got in before the stub: same as above
+  head_.store(next, std::memory_order_release);
+  return head;
+}
+
+Runnable* InjectionQueue::pop(LocalQueue* into, std::size_t more, std::size_t* moved) noexcept {
+  *moved = 0;
+  if (looks_empty()) return nullptr;  // the idle poll: two loads of rarely written lines
+  if (popping_.exchange(true, std::memory_order_acquire)) return nullptr;
+  Runnable* first = pop_one_locked();
+  if (first != nullptr && into != nullptr) {
+    more = std::min(more, into->room());
+    for (; *moved < more; ++*moved) {
+      Runnable* r = pop_one_locked();
+      if (r == nullptr) break;
+      const bool pushed = into->try_push(*r);
+      CINEYMA_ASSERT(pushed);
+    }
+  }
+  popping_.store(false, std::memory_order_release);
+  return first;
+}
+
+// ---------------------------------------------------------------------------------------
 // Worker
 
 struct RealExecutor::Worker {
@@ -242,21 +314,17 @@ void RealExecutor::Worker::schedule_local(Runnable& r) {
 
 void RealExecutor::Worker::push_back(Runnable& r) {
   if (queue.try_push(r)) return;
-  // Full: move the older half plus `r` to the injection queue in one locked step (tokio's
+  // Full: move the older half plus `r` to the injection queue in one exchange (tokio's
   // overflow). It keeps `post` allocation-free and bounded in time.
-  Runnable* batch[LocalQueue::kCapacity / 2];
+  Runnable* batch[LocalQueue::kCapacity / 2 + 1];
   const std::size_t n = queue.take_half(batch);
   if (n == 0) {
     const bool pushed = queue.try_push(r);  // thieves made room; only we push, so it fits
     CINEYMA_ASSERT(pushed);
     return;
   }
-  {
-    std::lock_guard<std::mutex> lock(exec.inject_mutex_);
-    for (std::size_t i = 0; i < n; ++i) exec.injected_.push_back(*batch[i]);
-    exec.injected_.push_back(r);
-    exec.injected_len_.store(exec.injected_.size(), std::memory_order_seq_cst);
-  }
+  batch[n] = &r;
+  exec.injected_.push_all(batch, n + 1);
 }
 
 Runnable* RealExecutor::Worker::next_local() {
@@ -414,8 +482,7 @@ void RealExecutor::shutdown() {
   // Workers only exit once a full scan found nothing, and posts from workers land in queues
   // their poster drains itself; anything here was posted from another thread while the
   // environment was being destroyed, which the lifetime contract forbids.
-  std::lock_guard<std::mutex> lock(inject_mutex_);
-  CINEYMA_ASSERT_MSG(injected_.empty(),
+  CINEYMA_ASSERT_MSG(injected_.looks_empty(),
                      "a task was posted from outside while the environment was being destroyed");
 }
 
@@ -436,57 +503,38 @@ void RealExecutor::post(detail::UniqueFunction f) {
 }
 
 void RealExecutor::inject(Runnable& r) {
-  {
-    std::lock_guard<std::mutex> lock(inject_mutex_);
-    injected_.push_back(r);
-    injected_len_.store(injected_.size(), std::memory_order_seq_cst);
-  }
-  notify_if_needed();
+  injected_.push(r);
+  t_posted_to_awake_worker = !notify_if_needed();
 }
 
 Runnable* RealExecutor::pop_injected(LocalQueue* batch_into) noexcept {
-  // Lock-free peek first: idle workers poll this while spinning.
-  if (injected_len_.load(std::memory_order_acquire) == 0) return nullptr;
-  bool grabbed_more = false;
-  Runnable* r = nullptr;
-  {
-    std::lock_guard<std::mutex> lock(inject_mutex_);
-    r = injected_.pop_front();
-    if (r == nullptr) return nullptr;
-    if (batch_into != nullptr) {
-      // Take a fair share into our (empty) local queue, so that a burst posted from outside
-      // costs one lock per batch rather than per task; siblings steal from it if needed.
-      const std::size_t share =
-          std::min(injected_.size() / workers_.size(), LocalQueue::kCapacity / 2);
-      for (std::size_t i = 0; i < share; ++i) {
-        const bool pushed = batch_into->try_push(*injected_.pop_front());
-        CINEYMA_ASSERT(pushed);
-      }
-      grabbed_more = share > 0;
-    }
-    injected_len_.store(injected_.size(), std::memory_order_seq_cst);
-  }
-  if (grabbed_more) notify_if_needed();
+  // Take a share into our (empty) local queue along with the first one, so that a burst
+  // posted from outside (an io thread resuming many callers) costs one pop per batch rather
+  // than per task; siblings steal from our queue if we are slow to get to them.
+  std::size_t moved = 0;
+  Runnable* r = injected_.pop(batch_into, batch_into ? kInjectedBatch : 0, &moved);
+  if (moved > 0) notify_if_needed();
   return r;
 }
 
 bool RealExecutor::has_queued_work() const noexcept {
-  if (injected_len_.load(std::memory_order_seq_cst) != 0) return true;
+  if (!injected_.looks_empty()) return true;
   return std::any_of(workers_.begin(), workers_.end(),
                      [](const std::unique_ptr<Worker>& w) { return !w->queue.looks_empty(); });
 }
 
-void RealExecutor::notify_if_needed() noexcept {
+bool RealExecutor::notify_if_needed() noexcept {
   // The park/wake handshake (a Dekker pattern). The caller has just queued work with a
-  // seq_cst store (a local queue's tail, or injected_len_); a parking worker bumps idle_ (or
+  // seq_cst store or exchange (a local queue's tail, or the injection queue's tail); a parking worker bumps idle_ (or
   // a searcher drops searching_) with a seq_cst RMW and then re-reads the queues with seq_cst
   // loads. In the single total order of seq_cst operations one of the two comes first, so
   // either we see the worker idle here and wake it, or it sees our work: no lost wake-up.
   // (Plain seq_cst operations rather than fences because ThreadSanitizer does not model
   // fences, and on x86 the cost is the same: one locked instruction per side.)
-  if (searching_.load(std::memory_order_seq_cst) != 0) return;  // a searcher will find it
-  if (idle_.load(std::memory_order_seq_cst) == 0) return;       // all busy; they come back
+  if (searching_.load(std::memory_order_seq_cst) != 0) return false;  // a searcher finds it
+  if (idle_.load(std::memory_order_seq_cst) == 0) return false;       // all busy; they come back
   wake_one();
+  return true;
 }
 
 void RealExecutor::wake_one() noexcept {
@@ -508,12 +556,22 @@ bool RealExecutor::block_until(BlockingEvent& ev, std::optional<std::chrono::nan
                      "(the worker it blocks may be the one that must set the event)");
   // A blocked requester usually waits a few microseconds (one hop to a worker and back).
   // Parking on the condition variable costs a futex wake on each side, several microseconds
-  // on a VM, so first poll briefly, yielding the CPU between polls: on 2 vCPUs the worker
-  // that must run the request often needs this very CPU (see kPauseRounds above).
+  // on a VM, so first poll briefly. How to poll depends on who will run the request:
+  //   * our own post found a worker awake (spinning for work, or busy): that worker has a
+  //     CPU of its own, so poll with `pause` and yield only rarely. sched_yield is a system
+  //     call (1-3 us measured on a 2-vCPU VM), and an answer that arrives during one is seen
+  //     only when it returns: with a yield every few hundred ns the caller spent most of each
+  //     round trip inside them.
+  //   * anything else — our post had to wake a parked worker, or the answer comes from a
+  //     thread that sleeps until then (the io thread, for a remote call): the kernel often
+  //     queues the wakee on *this* CPU (it places wakees near their waker), and busy-waiting
+  //     would keep it off the CPU for a whole time slice — so yield between short polls.
+  const bool awake = std::exchange(t_posted_to_awake_worker, false);
+  const std::uint32_t pause_rounds = awake ? kPauseRounds * 64 : kPauseRounds;
   const auto spin_until = std::chrono::steady_clock::now() + kBlockSpin;
   while (!ev.is_set() && std::chrono::steady_clock::now() < spin_until) {
-    for (std::uint32_t i = 0; i < kPauseRounds && !ev.is_set(); ++i) cpu_relax();
-    std::this_thread::yield();
+    for (std::uint32_t i = 0; i < pause_rounds && !ev.is_set(); ++i) cpu_relax();
+    if (!ev.is_set()) std::this_thread::yield();
   }
   if (ev.is_set_settled()) return true;
   if (!timeout) {

@@ -13,8 +13,10 @@
 //     consumers: the owner and thieves). Whatever the LIFO slot displaces goes there. Idle
 //     workers steal half of a busy worker's queue at once.
 //   * Threads that are not workers (the io/timer thread, user threads) post to one
-//     mutex-protected injection queue. Workers look there first every `kGlobalInterval`
-//     tasks, so a busy worker cannot starve it.
+//     lock-free injection queue (`InjectionQueue`: a push is one exchange, so an io thread
+//     resuming a hundred callers never waits for a worker holding a lock, and a worker polls
+//     it by reading two words that change only when work arrives). Workers look there first
+//     every `kGlobalInterval` tasks, so a busy worker cannot starve it.
 //   * A worker with nothing to do searches for `kSpin` (a few µs: the typical gap in a
 //     cross-thread exchange; `pause` first, then sched_yield) before it parks on a condition
 //     variable, because a park/unpark pair costs two syscalls and µs of wake-up latency. At
@@ -65,6 +67,11 @@ class LocalQueue {
   std::size_t take_half(Runnable** out) noexcept;
   /// Any thread; a hint (it may be stale by the time the caller acts).
   bool looks_empty() const noexcept;
+  /// Owner only: how many more `try_push` calls will succeed at least.
+  std::size_t room() const noexcept {
+    return static_cast<std::size_t>(
+        kCapacity - (tail_.load(std::memory_order_relaxed) - head_.load(std::memory_order_acquire)));
+  }
 
  private:
   static constexpr std::uint64_t kMask = kCapacity - 1;
@@ -78,6 +85,52 @@ class LocalQueue {
   // Slots are atomics only so that a thief's speculative read, which may race with the owner
   // overwriting a slot it no longer owns, is not a data race; the CAS on head_ then rejects it.
   alignas(64) std::atomic<Runnable*> slots_[kCapacity] = {};
+};
+
+/// Unbounded intrusive queue of runnables for posts from outside the workers (Vyukov's MPSC
+/// queue, through `Runnable::next_runnable_`). Any number of threads push, wait-free; one
+/// worker at a time pops, under a try-lock that a worker finding it taken simply skips (it
+/// has other places to look, and comes back). Never allocates.
+class InjectionQueue {
+ public:
+  InjectionQueue() noexcept : head_(&stub_), tail_(&stub_) {}
+  InjectionQueue(const InjectionQueue&) = delete;
+  InjectionQueue& operator=(const InjectionQueue&) = delete;
+
+  /// Any thread. The exchange that links `r` in is seq_cst: it is the "work queued" half of
+  /// the park/wake handshake (see RealExecutor::notify_if_needed).
+  void push(Runnable& r) noexcept { push_chain(r, r); }
+  /// Any thread: pushes `n` runnables (n > 0) with one exchange, in order.
+  void push_all(Runnable* const* rs, std::size_t n) noexcept;
+  /// Any thread; seq_cst (the parking side of the handshake reads through here). True when
+  /// nothing is queued — a runnable that a producer is still linking in counts as queued.
+  bool looks_empty() const noexcept {
+    return tail_.load(std::memory_order_seq_cst) == &stub_ &&
+           head_.load(std::memory_order_seq_cst) == &stub_;
+  }
+  /// Any thread. Pops the oldest runnable and then up to `more` others into `into` (which
+  /// must have room for them); nullptr when empty, while a producer is between its two
+  /// steps, or when another thread is popping (try again later: `looks_empty` says whether
+  /// something is there). `*moved` is how many went into `into`.
+  Runnable* pop(LocalQueue* into, std::size_t more, std::size_t* moved) noexcept;
+
+ private:
+  class Stub final : public Runnable {
+    void run() override;  // never called: the stub is never handed out
+  };
+  void push_chain(Runnable& first, Runnable& last) noexcept {
+    last.next_runnable_.store(nullptr, std::memory_order_relaxed);
+    Runnable* prev = tail_.exchange(&last, std::memory_order_seq_cst);
+    prev->next_runnable_.store(&first, std::memory_order_release);
+  }
+  Runnable* pop_one_locked() noexcept;
+
+  // The consumer's side and the producers' side on separate cache lines: producers only
+  // exchange tail_ (and link the previous node); the popping worker owns head_.
+  alignas(64) std::atomic<Runnable*> head_;  // written under popping_, read by looks_empty
+  std::atomic<bool> popping_{false};
+  alignas(64) std::atomic<Runnable*> tail_;
+  alignas(64) Stub stub_;
 };
 
 class RealExecutor final : public Executor {
@@ -109,17 +162,15 @@ class RealExecutor final : public Executor {
   void inject(Runnable& r);
   Runnable* pop_injected(LocalQueue* batch_into) noexcept;
   bool has_queued_work() const noexcept;
-  void notify_if_needed() noexcept;
+  /// Wakes a parked worker if nobody is awake to find the work just queued; true if it did.
+  bool notify_if_needed() noexcept;
   void wake_one() noexcept;
 
   const std::string name_;
   std::vector<std::unique_ptr<Worker>> workers_;
 
   // The injection queue, for posts from non-worker threads and overflow from local queues.
-  // `injected_len_` mirrors its size so that workers can look without taking the lock.
-  std::mutex inject_mutex_;
-  RunQueue injected_;
-  std::atomic<std::size_t> injected_len_{0};
+  InjectionQueue injected_;
 
   // Park/wake protocol. `searching_`: workers spinning for work (or woken and about to).
   // `idle_`: workers parked and not yet handed a wake token. Posters publish work and then

@@ -17,6 +17,8 @@
 #include <deque>
 #include <map>
 #include <set>
+#include <cineyma/detail/spin_mutex.hpp>
+
 #include <mutex>
 #include <utility>
 #include <vector>
@@ -133,7 +135,7 @@ struct ClientCore final : internal::ConnectionHandler,
   Environment& env;
   const ClientOptions options;
 
-  mutable std::mutex mutex;
+  mutable cineyma::detail::SpinMutex mutex;
   State state = State::idle;
   std::shared_ptr<Connection> connection;
   std::uint64_t attempt = 0;              // id of the current attempt (stale callbacks skip)
@@ -166,7 +168,7 @@ void ClientCore::start_attempt_locked() {
     std::shared_ptr<Connection> stale;
     {
       Deferred deferred;
-      std::lock_guard<std::mutex> lock(self->mutex);
+      std::lock_guard<cineyma::detail::SpinMutex> lock(self->mutex);
       if (self->attempt != id || self->state != State::connecting) return;
       self->attempt_timer = 0;
       cineyma::detail::log(self->env, spdlog::level::warn,
@@ -187,7 +189,7 @@ void ClientCore::on_connected(std::uint64_t id, Result<std::unique_ptr<ByteStrea
   std::shared_ptr<Connection> c;
   {
     Deferred deferred;
-    std::lock_guard<std::mutex> lock(mutex);
+    std::lock_guard<cineyma::detail::SpinMutex> lock(mutex);
     if (attempt != id || state != State::connecting) return;  // timed out or closed: drop it
     if (!r) {
       cineyma::detail::log(env, spdlog::level::info, "remote client: cannot connect to {}:{}: {}",
@@ -210,7 +212,7 @@ void ClientCore::on_connected(std::uint64_t id, Result<std::unique_ptr<ByteStrea
 
 void ClientCore::on_established(Connection& c) {
   Deferred deferred;
-  std::lock_guard<std::mutex> lock(mutex);
+  std::lock_guard<cineyma::detail::SpinMutex> lock(mutex);
   if (connection.get() != &c) return;
   state = State::ready;
   consecutive_failures = 0;
@@ -266,7 +268,7 @@ void ClientCore::on_envelope(Connection& c, Envelope e) {
     return;
   }
   Deferred deferred;
-  std::lock_guard<std::mutex> lock(mutex);
+  std::lock_guard<cineyma::detail::SpinMutex> lock(mutex);
   auto it = pending.find(e.correlation_id);
   if (it == pending.end() || it->second.unsent || it->second.connection_id != c.id()) {
     // The call already ended (deadline) — or a confused server: nothing to complete.
@@ -283,7 +285,7 @@ void ClientCore::on_envelope(Connection& c, Envelope e) {
 void ClientCore::on_closed(Connection& c, std::error_code why, bool was_established) {
   std::shared_ptr<Connection> keep;  // released after the lock
   Deferred deferred;
-  std::lock_guard<std::mutex> lock(mutex);
+  std::lock_guard<cineyma::detail::SpinMutex> lock(mutex);
   if (connection.get() != &c) return;
   keep = std::move(connection);
   const std::uint64_t handed = c.bytes_handed();
@@ -356,7 +358,7 @@ void ClientCore::schedule_retry_locked() {
   retry_timer = env.clock().schedule_after(delay, [weak] {
     auto self = weak.lock();
     if (!self) return;
-    std::lock_guard<std::mutex> lock(self->mutex);
+    std::lock_guard<cineyma::detail::SpinMutex> lock(self->mutex);
     self->retry_timer = 0;
     if (self->state != State::backoff) return;
     self->start_attempt_locked();
@@ -365,7 +367,7 @@ void ClientCore::schedule_retry_locked() {
 
 void ClientCore::call(Envelope request, PendingCall& call, Duration timeout) noexcept {
   Deferred deferred;
-  std::lock_guard<std::mutex> lock(mutex);
+  std::lock_guard<cineyma::detail::SpinMutex> lock(mutex);
   ++stats.calls;
   if (state == State::closed) {
     deferred.fail(CallRef(call), Errc::disconnected);
@@ -421,7 +423,7 @@ void ClientCore::arm_deadline_timer_locked() {
 
 void ClientCore::on_deadline_timer() {
   Deferred deferred;
-  std::lock_guard<std::mutex> lock(mutex);
+  std::lock_guard<cineyma::detail::SpinMutex> lock(mutex);
   deadline_timer = 0;
   deadline_timer_at = TimePoint::max();
   const TimePoint now = env.clock().now();
@@ -463,7 +465,7 @@ void ClientCore::probe_locked(std::uint64_t connection_id) {
 void ClientCore::on_probe_timer(std::uint64_t connection_id, std::uint64_t received_mark) {
   std::shared_ptr<Connection> dead;
   {
-    std::lock_guard<std::mutex> lock(mutex);
+    std::lock_guard<cineyma::detail::SpinMutex> lock(mutex);
     if (probing_connection == connection_id) probing_connection = 0;
     if (!connection || connection->id() != connection_id) return;  // already gone
     if (connection->bytes_received() != received_mark) return;      // it answered: alive
@@ -482,7 +484,7 @@ void ClientCore::on_probe_timer(std::uint64_t connection_id, std::uint64_t recei
 
 Result<void> ClientCore::one_way(Envelope message) {
   Deferred deferred;  // the write, after the lock
-  std::lock_guard<std::mutex> lock(mutex);
+  std::lock_guard<cineyma::detail::SpinMutex> lock(mutex);
   if (state == State::closed) return fail(Errc::disconnected);
   message.kind = EnvelopeKind::one_way;
   message.correlation_id = 0;
@@ -502,7 +504,7 @@ Result<void> ClientCore::one_way(Envelope message) {
 
 void ClientCore::connect_wait(PendingCall& call) noexcept {
   Deferred deferred;
-  std::lock_guard<std::mutex> lock(mutex);
+  std::lock_guard<cineyma::detail::SpinMutex> lock(mutex);
   if (state == State::closed) {
     deferred.fail(CallRef(call), Errc::disconnected);
     return;
@@ -524,7 +526,7 @@ void ClientCore::close() noexcept {
   std::shared_ptr<Connection> c;
   {
     Deferred deferred;
-    std::lock_guard<std::mutex> lock(mutex);
+    std::lock_guard<cineyma::detail::SpinMutex> lock(mutex);
     if (state == State::closed) return;
     state = State::closed;
     if (attempt_timer != 0) env.clock().cancel(attempt_timer);
@@ -584,12 +586,12 @@ Result<void> RemoteClient::do_send(Envelope message) const {
 void RemoteClient::close() const noexcept { core_->close(); }
 
 bool RemoteClient::connected() const noexcept {
-  std::lock_guard<std::mutex> lock(core_->mutex);
+  std::lock_guard<cineyma::detail::SpinMutex> lock(core_->mutex);
   return core_->state == detail::ClientCore::State::ready;
 }
 
 ClientStats RemoteClient::stats() const {
-  std::lock_guard<std::mutex> lock(core_->mutex);
+  std::lock_guard<cineyma::detail::SpinMutex> lock(core_->mutex);
   return core_->stats;
 }
 

@@ -43,7 +43,7 @@ const char* Connection::role_name() const noexcept {
 
 void Connection::start() {
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::lock_guard<cineyma::detail::SpinMutex> lock(mutex_);
     std::weak_ptr<Connection> weak = weak_from_this();
     handshake_timer_ = env_.clock().schedule_after(options_.handshake_timeout, [weak] {
       if (auto self = weak.lock()) {
@@ -60,7 +60,7 @@ void Connection::start() {
   Handshake::Step step = handshake_.start();
   CINEYMA_ASSERT(!step.error);
   if (!step.send.empty()) {
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::lock_guard<cineyma::detail::SpinMutex> lock(mutex_);
     queue_raw_locked(step.send);
     flush_locked();
   }
@@ -68,7 +68,7 @@ void Connection::start() {
 }
 
 void Connection::read_more() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<cineyma::detail::SpinMutex> lock(mutex_);
   if (closed_.load(std::memory_order_acquire)) return;
   std::span<std::byte> room = decoder_.read_buffer();
   stream_->async_read_some(room, [self = shared_from_this()](Result<std::size_t> r) {
@@ -132,20 +132,20 @@ bool Connection::on_handshake_frame(std::span<const std::byte> body) {
                 role_name(), id_, remote_.host, remote_.port,
                 step.error.message(), step.reason);
     if (!step.send.empty()) {
-      std::lock_guard<std::mutex> lock(mutex_);
+      std::lock_guard<cineyma::detail::SpinMutex> lock(mutex_);
       queue_raw_locked(step.send);
     }
     close_after_flush(step.error);
     return false;
   }
   if (!step.send.empty()) {
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::lock_guard<cineyma::detail::SpinMutex> lock(mutex_);
     queue_raw_locked(step.send);
     flush_locked();
   }
   if (step.complete) {
     {
-      std::lock_guard<std::mutex> lock(mutex_);
+      std::lock_guard<cineyma::detail::SpinMutex> lock(mutex_);
       if (handshake_timer_ != 0) env_.clock().cancel(handshake_timer_);
       handshake_timer_ = 0;
     }
@@ -167,7 +167,7 @@ Result<std::uint64_t> Connection::send(const Envelope& e, bool direct) {
 }
 
 Result<std::uint64_t> Connection::queue(const Envelope& e) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<cineyma::detail::SpinMutex> lock(mutex_);
   if (closed_.load(std::memory_order_acquire) || close_when_flushed_ || !established()) {
     return fail(Errc::disconnected);
   }
@@ -180,30 +180,36 @@ Result<std::uint64_t> Connection::queue(const Envelope& e) {
 }
 
 void Connection::flush(bool direct) {
-  std::unique_lock<std::mutex> lock(mutex_);
+  std::unique_lock<cineyma::detail::SpinMutex> lock(mutex_);
   if (!direct) {
     flush_locked();
     return;
   }
-  if (writing_ || outbound_.empty() || closed_.load(std::memory_order_acquire)) return;
-  // Claim the write, as flush_locked does, but write from this thread with the lock released:
-  // frames queued meanwhile by other threads wait in outbound_ and go out right after.
-  writing_ = true;
-  in_flight_.swap(outbound_);
-  outbound_.clear();
-  bytes_handed_ += in_flight_.size();
-  lock.unlock();
-  const std::size_t written = stream_->try_write(bytes_of(in_flight_));
-  lock.lock();
-  CINEYMA_ASSERT(written <= in_flight_.size());
-  if (written < in_flight_.size()) {
-    // The socket is full (or failing, or this transport has no direct path): the rest goes
-    // through the transport's thread, and outbound_ keeps coalescing behind it. (Closed
-    // meanwhile: async_write then fails at once and on_written closes, as for any write.)
-    in_flight_.erase(0, written);
-    stream_->async_write(bytes_of(in_flight_),
-                         [self = shared_from_this()](Result<void> r) { self->on_written(r); });
-    return;
+  // A few rounds: frames that other threads queued while we were in send(2) go out with the
+  // next round from this thread too, instead of waking the transport's thread for them.
+  for (int round = 0; round < kDirectRounds; ++round) {
+    if (writing_ || outbound_.empty() || closed_.load(std::memory_order_acquire)) return;
+    // Claim the write, as flush_locked does, but write from this thread with the lock
+    // released: frames queued meanwhile by other threads wait in outbound_.
+    writing_ = true;
+    in_flight_.swap(outbound_);
+    outbound_.clear();
+    bytes_handed_ += in_flight_.size();
+    lock.unlock();
+    const std::size_t written = stream_->try_write(bytes_of(in_flight_));
+    lock.lock();
+    CINEYMA_ASSERT(written <= in_flight_.size());
+    if (written < in_flight_.size()) {
+      // The socket is full (or failing, or this transport has no direct path): the rest goes
+      // through the transport's thread, and outbound_ keeps coalescing behind it. (Closed
+      // meanwhile: async_write then fails at once and on_written closes, as for any write.)
+      in_flight_.erase(0, written);
+      stream_->async_write(bytes_of(in_flight_),
+                           [self = shared_from_this()](Result<void> r) { self->on_written(r); });
+      return;
+    }
+    end_write_locked();
+    if (close_when_flushed_ && outbound_.empty()) break;
   }
   const bool close_now = write_done_locked();
   const std::error_code why = close_reason_;
@@ -211,18 +217,22 @@ void Connection::flush(bool direct) {
   if (close_now) close(why);
 }
 
-bool Connection::write_done_locked() {
+void Connection::end_write_locked() {
   writing_ = false;
   in_flight_.clear();
   if (in_flight_.capacity() > (std::size_t{1} << 20)) {
     std::string().swap(in_flight_);  // one big burst must not pin its buffer forever
   }
+}
+
+bool Connection::write_done_locked() {
+  end_write_locked();
   flush_locked();
   return !writing_ && close_when_flushed_;
 }
 
 std::uint64_t Connection::bytes_handed() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<cineyma::detail::SpinMutex> lock(mutex_);
   return bytes_handed_;
 }
 
@@ -252,7 +262,7 @@ void Connection::on_written(Result<void> r) {
   bool close_now = false;
   std::error_code why;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::lock_guard<cineyma::detail::SpinMutex> lock(mutex_);
     close_now = write_done_locked();
     why = close_reason_;
   }
@@ -262,7 +272,7 @@ void Connection::on_written(Result<void> r) {
 void Connection::close_after_flush(std::error_code why) {
   bool close_now = false;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::lock_guard<cineyma::detail::SpinMutex> lock(mutex_);
     close_when_flushed_ = true;
     close_reason_ = why;
     flush_locked();
@@ -276,7 +286,7 @@ void Connection::close_after_flush(std::error_code why) {
 void Connection::close(std::error_code why) noexcept {
   if (closed_.exchange(true, std::memory_order_acq_rel)) return;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::lock_guard<cineyma::detail::SpinMutex> lock(mutex_);
     if (handshake_timer_ != 0) env_.clock().cancel(handshake_timer_);
     handshake_timer_ = 0;
     stream_->close();  // pending read/write complete with an error and drop their references

@@ -32,6 +32,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <cineyma/detail/spin_mutex.hpp>
+
 #include <mutex>
 #include <string>
 #include <system_error>
@@ -132,6 +134,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   /// After a write finished (async or direct): hands on what was queued meanwhile; true when
   /// the connection must now close (close_after_flush and nothing left to write).
   bool write_done_locked();
+  /// The write in progress is complete: releases the claim and the buffer.
+  void end_write_locked();
+  /// Rounds of `flush(direct)` on one call before the rest is left to the transport thread.
+  static constexpr int kDirectRounds = 4;
   void close_after_flush(std::error_code why);
   const char* role_name() const noexcept;
 
@@ -146,7 +152,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   FrameDecoder decoder_;
   Handshake handshake_;
 
-  mutable std::mutex mutex_;  // guards everything below and every call on stream_
+  mutable cineyma::detail::SpinMutex mutex_;  // guards everything below and every call on stream_
   std::unique_ptr<ByteStream> stream_;
   std::string outbound_;   // frames waiting for the next write
   std::string in_flight_;  // the bytes of the write in progress

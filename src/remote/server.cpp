@@ -7,6 +7,8 @@
 #include "connection.hpp"
 
 #include <map>
+#include <cineyma/detail/spin_mutex.hpp>
+
 #include <mutex>
 #include <utility>
 
@@ -31,7 +33,7 @@ struct RemoteServer::Core final : internal::ConnectionHandler,
   const ServerOptions options;
   LocalNode node;
 
-  mutable std::mutex mutex;
+  mutable cineyma::detail::SpinMutex mutex;
   std::unique_ptr<Listener> listener;
   Endpoint local;
   bool started = false;
@@ -70,7 +72,7 @@ class ConnectionReplyChannel final : public ReplyChannel {
 }  // namespace
 
 void RemoteServer::Core::accept_next() {
-  std::lock_guard<std::mutex> lock(mutex);
+  std::lock_guard<cineyma::detail::SpinMutex> lock(mutex);
   if (stopped || !listener) return;
   listener->async_accept([self = shared_from_this()](Result<std::unique_ptr<ByteStream>> r) {
     self->on_accepted(std::move(r));
@@ -81,7 +83,7 @@ void RemoteServer::Core::on_accepted(Result<std::unique_ptr<ByteStream>> r) {
   if (!r) {
     bool was_stopped = false;
     {
-      std::lock_guard<std::mutex> lock(mutex);
+      std::lock_guard<cineyma::detail::SpinMutex> lock(mutex);
       was_stopped = stopped;
     }
     if (was_stopped) return;
@@ -105,7 +107,7 @@ void RemoteServer::Core::on_accepted(Result<std::unique_ptr<ByteStream>> r) {
   std::unique_ptr<ByteStream> stream = std::move(*r);
   std::shared_ptr<Connection> connection;
   {
-    std::lock_guard<std::mutex> lock(mutex);
+    std::lock_guard<cineyma::detail::SpinMutex> lock(mutex);
     if (stopped) return;  // the stream closes as it goes out of scope
     ++stats.accepted;
     if (connections.size() >= options.max_connections) {
@@ -136,7 +138,7 @@ void RemoteServer::Core::on_accepted(Result<std::unique_ptr<ByteStream>> r) {
 }
 
 void RemoteServer::Core::on_established(Connection& c) {
-  std::lock_guard<std::mutex> lock(mutex);
+  std::lock_guard<cineyma::detail::SpinMutex> lock(mutex);
   ++stats.established;
   static_cast<void>(c);
 }
@@ -160,7 +162,7 @@ void RemoteServer::Core::on_envelope(Connection& c, Envelope e) {
     return;
   }
   {
-    std::lock_guard<std::mutex> lock(mutex);
+    std::lock_guard<cineyma::detail::SpinMutex> lock(mutex);
     ++stats.requests;
   }
   // The sender is who the handshake authenticated, whatever the envelope claims.
@@ -181,7 +183,7 @@ void RemoteServer::Core::on_envelope(Connection& c, Envelope e) {
 void RemoteServer::Core::on_closed(Connection& c, std::error_code why, bool was_established) {
   std::shared_ptr<Connection> keep;  // destroyed after the lock is released
   {
-    std::lock_guard<std::mutex> lock(mutex);
+    std::lock_guard<cineyma::detail::SpinMutex> lock(mutex);
     auto it = connections.find(c.id());
     if (it != connections.end()) {
       keep = std::move(it->second);
@@ -235,7 +237,7 @@ Result<Endpoint> RemoteServer::start() {
   }
   Endpoint at;
   {
-    std::lock_guard<std::mutex> lock(core_->mutex);
+    std::lock_guard<cineyma::detail::SpinMutex> lock(core_->mutex);
     CINEYMA_ASSERT_MSG(!core_->started, "RemoteServer::start called twice");
     if (core_->stopped) return fail(Errc::actor_stopped);
     core_->started = true;
@@ -250,14 +252,14 @@ Result<Endpoint> RemoteServer::start() {
 }
 
 Endpoint RemoteServer::local_endpoint() const {
-  std::lock_guard<std::mutex> lock(core_->mutex);
+  std::lock_guard<cineyma::detail::SpinMutex> lock(core_->mutex);
   return core_->local;
 }
 
 void RemoteServer::shutdown() noexcept {
   std::map<std::uint64_t, std::shared_ptr<Connection>> connections;
   {
-    std::lock_guard<std::mutex> lock(core_->mutex);
+    std::lock_guard<cineyma::detail::SpinMutex> lock(core_->mutex);
     if (core_->stopped) return;
     core_->stopped = true;
     if (core_->listener) core_->listener->close();
@@ -267,7 +269,7 @@ void RemoteServer::shutdown() noexcept {
 }
 
 ServerStats RemoteServer::stats() const {
-  std::lock_guard<std::mutex> lock(core_->mutex);
+  std::lock_guard<cineyma::detail::SpinMutex> lock(core_->mutex);
   return core_->stats;
 }
 

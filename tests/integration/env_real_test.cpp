@@ -99,6 +99,57 @@ TEST_CASE("real env: posting 100k runnables from 4 external threads runs each ex
   CHECK(std::all_of(tasks.begin(), tasks.end(), [](const CountingTask& t) { return t.runs() == 1; }));
 }
 
+namespace {
+/// Counts its runs and tells its poster, which may then post it again.
+class RepostTask final : public Runnable {
+ public:
+  void run() override {
+    runs.fetch_add(1, std::memory_order_relaxed);
+    idle.store(true, std::memory_order_release);
+  }
+  std::atomic<int> runs{0};
+  std::atomic<bool> idle{true};
+};
+}  // namespace
+
+TEST_CASE("real env: runnables re-posted from external threads as soon as they ran run once per post") {
+  // The injection queue hands a node out only once it has a successor (or the stub), so a
+  // node may be re-posted the moment it has run; this posts each one again as soon as it
+  // has, from 4 threads at once, while the workers pop.
+  constexpr std::size_t kThreads = 4;
+  constexpr std::size_t kPerThread = 8;
+  constexpr int kRounds = 2'000;
+  std::vector<RepostTask> tasks(kThreads * kPerThread);
+  std::atomic<bool> lost{false};
+  {
+    RealEnvironment env(options_with(2));
+    std::vector<std::thread> posters;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    for (std::size_t p = 0; p < kThreads; ++p) {
+      posters.emplace_back([&env, &tasks, &lost, deadline, p] {
+        for (int round = 0; round < kRounds; ++round) {
+          for (std::size_t i = p * kPerThread; i < (p + 1) * kPerThread; ++i) {
+            // Until it has run; a post that never runs is reported, not waited for forever.
+            while (!tasks[i].idle.load(std::memory_order_acquire)) {
+              if (std::chrono::steady_clock::now() > deadline) {
+                lost.store(true);
+                return;
+              }
+              std::this_thread::yield();
+            }
+            tasks[i].idle.store(false, std::memory_order_relaxed);
+            env.executor().post(tasks[i]);
+          }
+        }
+      });
+    }
+    for (auto& t : posters) t.join();
+  }  // the destructor drains the last posts
+  REQUIRE_FALSE(lost.load());
+  CHECK(std::all_of(tasks.begin(), tasks.end(),
+                    [](const RepostTask& t) { return t.runs.load() == kRounds; }));
+}
+
 TEST_CASE("real env: runnables posted from workers (fan-out and chains) each run once") {
   constexpr std::size_t kTotal = 50'000;
   std::vector<CountingTask> tasks(kTotal);

@@ -18,6 +18,10 @@
 
 namespace cineyma {
 
+namespace real {
+class InjectionQueue;
+}
+
 /// A unit of work that can be posted without allocating: an intrusive node.
 ///
 /// Contract: a Runnable is posted at most once at a time; it stays alive until `run()` is
@@ -34,36 +38,10 @@ class Runnable {
   virtual ~Runnable() = default;
 
  private:
-  friend class RunQueue;
-  Runnable* next_runnable_ = nullptr;
-};
-
-/// Intrusive FIFO of runnables. Not thread-safe: the owner serialises access.
-class RunQueue {
- public:
-  bool empty() const noexcept { return head_ == nullptr; }
-  std::size_t size() const noexcept { return size_; }
-  void push_back(Runnable& r) noexcept {
-    r.next_runnable_ = nullptr;
-    if (tail_) tail_->next_runnable_ = &r; else head_ = &r;
-    tail_ = &r;
-    ++size_;
-  }
-  /// Removes and returns the first runnable, or nullptr when empty.
-  Runnable* pop_front() noexcept {
-    Runnable* r = head_;
-    if (!r) return nullptr;
-    head_ = r->next_runnable_;
-    if (!head_) tail_ = nullptr;
-    r->next_runnable_ = nullptr;
-    --size_;
-    return r;
-  }
-
- private:
-  Runnable* head_ = nullptr;
-  Runnable* tail_ = nullptr;
-  std::size_t size_ = 0;
+  // The real executor's injection queue links runnables through this (lock-free, so the
+  // link is atomic; relaxed accesses cost what a plain pointer does).
+  friend class real::InjectionQueue;
+  std::atomic<Runnable*> next_runnable_{nullptr};
 };
 
 /// An event a non-executor thread can block on (see `Executor::block_until`).
