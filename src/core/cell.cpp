@@ -46,7 +46,7 @@ void block_on(Executor& ex, BlockingEvent& ev) {
 // ---------------------------------------------------------------------------------------------
 // MPSC queue
 
-MpscNode* MpscQueue::pop() noexcept {
+MpscNode* CellBase::queue_pop() noexcept {
   MpscNode* head = head_;
   MpscNode* next = head->next_node.load(std::memory_order_acquire);
   if (head == &stub_) {
@@ -63,7 +63,7 @@ MpscNode* MpscQueue::pop() noexcept {
   // but not linked yet: report empty for now (the count tells the caller to come back).
   if (tail_.load(std::memory_order_acquire) != head) return nullptr;
   // Re-insert the stub so that `head` can be detached without losing the queue's end.
-  push(&stub_);
+  queue_push(&stub_);
   next = head->next_node.load(std::memory_order_acquire);
   if (next != nullptr) {
     head_ = next;
@@ -78,12 +78,19 @@ MpscNode* MpscQueue::pop() noexcept {
 CellBase::CellBase(ActorSystem& system, Environment& env, ActorId id, std::size_t capacity,
                    RefPtr<CellBase> parent) noexcept
     : state_(0),
+      tail_(&stub_),
       capacity_(capacity),
+      enqueue_faults_(env.faults()),
       id_(id),
       system_(system),
       env_(env),
+      parent_(std::move(parent)),
       faults_(env.faults()),
-      parent_(std::move(parent)) {}
+      head_(&stub_),
+      // A held-back slot is one a producer cannot use yet: hold back at most an eighth of a
+      // small mailbox (none below 16), so that a nearly full mailbox still frees promptly.
+      release_batch_(static_cast<std::uint32_t>(
+          std::clamp<std::size_t>(capacity / 8, 1, kMaxReleaseBatch))) {}
 
 CellBase::~CellBase() = default;
 
@@ -122,8 +129,8 @@ Result<void> CellBase::try_push(Envelope* e) noexcept {
     if (!(s & kClosed)) CINEYMA_CODE_PROBE_WITH(faults_, "mailbox full");
     return fail((s & kClosed) ? Errc::actor_stopped : Errc::mailbox_full);
   }
-  if (faults_ != nullptr) [[unlikely]] faults_->message_enqueued(e);
-  queue_.push(e);
+  if (enqueue_faults_ != nullptr) [[unlikely]] enqueue_faults_->message_enqueued(e);
+  queue_push(e);
   schedule();
   return ok();
 }
@@ -172,6 +179,12 @@ bool CellBase::cancel_push_wait(PushWaiter& w) noexcept {
   return false;
 }
 
+void CellBase::release_slots() noexcept {
+  if (unreleased_ == 0) return;
+  state_.fetch_sub(std::exchange(unreleased_, 0), std::memory_order_seq_cst);
+  serve_push_waiters();
+}
+
 void CellBase::serve_push_waiters() noexcept {
   if (n_push_waiters_.load(std::memory_order_seq_cst) == 0) return;
   std::lock_guard<std::mutex> lock(slow_mutex_);
@@ -196,7 +209,7 @@ void CellBase::push_system(const SysMsg& m) noexcept {
     }
     sys_queue_.push_back(m);
   }
-  state_.fetch_or(kSys, std::memory_order_seq_cst);
+  signals_.fetch_or(kSys, std::memory_order_seq_cst);
   schedule();
 }
 
@@ -279,8 +292,8 @@ bool CellBase::poll_streams() noexcept {
   std::erase_if(set.list, [](const std::unique_ptr<StreamSource>& s) { return s->removed; });
   // Clear the wake-up bit before reading the ready flags: a producer that sets a flag after
   // our read also sets the bit again, and finish_run reschedules on it.
-  if (state_.load(std::memory_order_relaxed) & kStream) {
-    state_.fetch_and(~kStream, std::memory_order_seq_cst);
+  if (signals_.load(std::memory_order_relaxed) & kStream) {
+    signals_.fetch_and(~kStream, std::memory_order_seq_cst);
   }
   const std::size_t n = set.list.size();
   for (std::size_t i = 0; i < n; ++i) {
@@ -473,6 +486,8 @@ void CellBase::run() {
   bool stream_turn = false;
   for (;;) {
     if (async_state_.load(std::memory_order_acquire) != kAsyncIdle) {
+      // Slots held back are returned before the cell may be parked for long.
+      release_slots();
       if (park_for_async()) return;  // stays scheduled; end_async() posts the next run
     }
     // System messages first: they are never blocked behind a full mailbox.
@@ -485,9 +500,11 @@ void CellBase::run() {
       if (poll_streams()) continue;
     }
     stream_turn = true;
-    if (MpscNode* n = queue_.pop()) {
-      state_.fetch_sub(1, std::memory_order_seq_cst);  // the slot frees at dequeue
-      serve_push_waiters();
+    if (MpscNode* n = queue_pop()) {
+      // The slot frees at dequeue, but is handed back to producers in batches: the count
+      // shares its cache line with the producers' reservations, and one RMW per message from
+      // this side moved that line between cores twice per message.
+      if (++unreleased_ >= release_batch_) release_slots();
       auto* e = static_cast<Envelope*>(n);
       if (faults_ != nullptr) [[unlikely]] faults_->message_dispatched(e, e->type_name());
       e->dispatch(*this);
@@ -496,6 +513,7 @@ void CellBase::run() {
     if (streams_ && poll_streams()) continue;
     break;
   }
+  release_slots();  // before finish_run reads the count, and before the cell goes idle
   finish_run();
 }
 
@@ -512,8 +530,9 @@ void CellBase::finish_run() noexcept {
   const bool streams_ready = accepts_messages && streams_ && any_stream_ready();
   scheduled_.store(false, std::memory_order_seq_cst);
   const std::uint64_t s = state_.load(std::memory_order_seq_cst);
-  const bool work = (s & kSys) != 0 || streams_ready ||
-                    (accepts_messages && ((s & kCountMask) != 0 || (s & kStream) != 0));
+  const std::uint32_t sig = signals_.load(std::memory_order_seq_cst);
+  const bool work = (sig & kSys) != 0 || streams_ready ||
+                    (accepts_messages && ((s & kCountMask) != 0 || (sig & kStream) != 0));
   if (work && !scheduled_.exchange(true, std::memory_order_seq_cst)) {
     env_.executor().post(*this);  // ours again: the reference carries over
     return;
@@ -522,8 +541,8 @@ void CellBase::finish_run() noexcept {
 }
 
 void CellBase::process_system_queue() noexcept {
-  if (!(state_.load(std::memory_order_acquire) & kSys)) return;
-  state_.fetch_and(~kSys, std::memory_order_acq_rel);
+  if (!(signals_.load(std::memory_order_acquire) & kSys)) return;
+  signals_.fetch_and(~kSys, std::memory_order_acq_rel);
   std::vector<SysMsg> batch;
   {
     std::lock_guard<std::mutex> lock(slow_mutex_);
@@ -611,6 +630,9 @@ void CellBase::begin_stop(StopReason reason) noexcept {
 }
 
 void CellBase::close_mailbox() noexcept {
+  // Slots of messages already dequeued go to waiting producers first, as they would have had
+  // the slot been released at dequeue; the drain below then makes their messages dead letters.
+  release_slots();
   state_.fetch_or(kClosed, std::memory_order_seq_cst);
   {
     std::lock_guard<std::mutex> lock(slow_mutex_);
@@ -625,7 +647,7 @@ void CellBase::close_mailbox() noexcept {
   // its reservation and its link (a few instructions, real runtime only): wait it out.
   for (;;) {
     if ((state_.load(std::memory_order_acquire) & kCountMask) == 0) break;
-    MpscNode* n = queue_.pop();
+    MpscNode* n = queue_pop();
     if (n == nullptr) {
       std::this_thread::yield();
       continue;

@@ -4,13 +4,18 @@
 //
 // Hot path (DESIGN §8): enqueue → schedule → dequeue → dispatch.
 // * The mailbox is a lock-free intrusive MPSC queue (Vyukov) whose bound is counted in one
-//   atomic state word that also holds the CLOSED / SYS / DEAD bits. A producer reserves a
-//   slot with one fetch_add (undone when closed or full); a separate `scheduled_` flag,
-//   taken with an exchange only when it reads clear, decides who posts the cell.
-//   So a cell is posted only on the idle → scheduled transition, and the worker drains up to
-//   a quantum of messages before yielding.
+//   atomic state word that also holds the CLOSED / DEAD bits. A producer reserves a slot with
+//   one fetch_add (undone when closed or full); a separate `scheduled_` flag, taken with an
+//   exchange only when it reads clear, decides who posts the cell. So a cell is posted only
+//   on the idle → scheduled transition, and the worker drains up to a quantum of messages
+//   before yielding. The SYS / STREAM wake-up bits live in a second word on the cell
+//   thread's side (see the field layout).
 // * The message being handled no longer counts against the capacity (a slot frees when the
-//   message is dequeued), as in the original.
+//   message is dequeued), as in the original. The cell thread returns freed slots to the
+//   state word in batches: at most min(32, capacity / 8) slots (none below capacity 16) are
+//   held back, and all of them are returned before the run ends, before the cell parks for
+//   an async handler and before the mailbox closes. A producer may therefore see
+//   `mailbox_full` while that many dequeued messages still count, never after the run.
 // * Producers that must wait for space (`do_send`, `send`, timer deliveries) register a
 //   `PushWaiter`; the consumer hands the freed slot to the oldest waiter (FIFO). Waiting is
 //   the slow path and uses a mutex; the fast path never does.
@@ -151,25 +156,6 @@ class StreamSource {
   bool removed = false;  // cell thread: waiting to be destroyed by the run loop
 };
 
-/// Lock-free intrusive multi-producer / single-consumer FIFO (Vyukov's algorithm).
-class MpscQueue {
- public:
-  MpscQueue() noexcept : tail_(&stub_), head_(&stub_) {}
-  /// Any thread.
-  void push(MpscNode* n) noexcept {
-    n->next_node.store(nullptr, std::memory_order_relaxed);
-    MpscNode* prev = tail_.exchange(n, std::memory_order_acq_rel);
-    prev->next_node.store(n, std::memory_order_release);
-  }
-  /// Consumer only. nullptr when empty *or* when a producer is between its two steps.
-  MpscNode* pop() noexcept;
-
- private:
-  std::atomic<MpscNode*> tail_;
-  MpscNode* head_;
-  MpscNode stub_;
-};
-
 /// Type-erased part of every actor cell. See the file comment for the protocol.
 class CellBase : public Runnable {
  public:
@@ -246,7 +232,7 @@ class CellBase : public Runnable {
   void remove_stream(std::uint64_t id) noexcept;
   /// Any thread: one of this cell's streams has become ready; schedules the cell.
   void notify_stream() noexcept {
-    state_.fetch_or(kStream, std::memory_order_seq_cst);
+    signals_.fetch_or(kStream, std::memory_order_seq_cst);
     schedule();
   }
   /// Names under which this cell is registered (guarded by the registry's mutex).
@@ -296,9 +282,12 @@ class CellBase : public Runnable {
  private:
   static constexpr std::uint64_t kCountMask = 0xffffffffULL;
   static constexpr std::uint64_t kClosed = 1ULL << 33;
-  static constexpr std::uint64_t kSys = 1ULL << 34;
   static constexpr std::uint64_t kDead = 1ULL << 35;
-  static constexpr std::uint64_t kStream = 1ULL << 36;  // a stream became ready
+  // signals_
+  static constexpr std::uint32_t kSys = 1U << 0;     // a system message is queued
+  static constexpr std::uint32_t kStream = 1U << 1;  // a stream became ready
+  /// Most slots the cell thread holds back before returning them to `state_` in one RMW.
+  static constexpr std::uint32_t kMaxReleaseBatch = 32;
 
   // restarting: a supervised restart is in progress (old instance's children stopping, or
   // waiting for the backoff); the mailbox stays open and keeps its messages.
@@ -322,7 +311,16 @@ class CellBase : public Runnable {
   void start_instance() noexcept;
   void process_system_queue() noexcept;
   void handle_sys(const SysMsg& m) noexcept;
-  Envelope* pop_message() noexcept;
+  /// Vyukov's intrusive MPSC queue over tail_ / head_ / stub_. push: any thread.
+  void queue_push(MpscNode* n) noexcept {
+    n->next_node.store(nullptr, std::memory_order_relaxed);
+    MpscNode* prev = tail_.exchange(n, std::memory_order_acq_rel);
+    prev->next_node.store(n, std::memory_order_release);
+  }
+  /// Cell thread. nullptr when empty *or* when a producer is between its two steps.
+  MpscNode* queue_pop() noexcept;
+  /// Cell thread: gives the slots of dequeued messages back to `state_` and serves waiters.
+  void release_slots() noexcept;
   void serve_push_waiters() noexcept;
   void begin_stop(StopReason reason) noexcept;
   void close_mailbox() noexcept;
@@ -338,45 +336,44 @@ class CellBase : public Runnable {
   /// Posts the cell unless it is already scheduled (any thread).
   void schedule() noexcept;
 
-  std::atomic<std::uint64_t> state_;
+  // Field order matters (DESIGN §8): the fields a producer writes on every enqueue come
+  // first, the fields the cell thread touches on every message come last, and the cold fields
+  // in between keep the two groups more than a cache line apart. A cell is not cache-line
+  // aligned (idle actors stay small), but two fields 64 bytes apart never share a line, so a
+  // producer keeps its line while the worker drains, and neither side's per-message accesses
+  // pull the other's line across cores.
+
+  // --- producer side: written by every enqueue; the cell thread touches it once per batch of
+  // released slots and once per run.
+  std::atomic<std::uint64_t> state_;     // reserved slot count | kClosed | kDead
+  std::atomic<MpscNode*> tail_;          // the queue's producer end (Vyukov)
   // Set while the cell is posted or running (the first run, started(), is pending from
   // birth). Whoever sets it owns one reference and must post the cell.
   std::atomic<bool> scheduled_{true};
-  MpscQueue queue_;
+  const std::size_t capacity_;
+  FaultInjector* const enqueue_faults_;  // = faults_, read by producers (see below)
+
+  // --- cold: rarely written, never on a per-message path.
   std::atomic<int> refs_{1};
   std::atomic<int> n_push_waiters_{0};
-  const std::size_t capacity_;
   const ActorId id_;
   ActorSystem& system_;
   Environment& env_;
-  FaultInjector* const faults_;  // env_.faults(), read once: null on the real runtime
-  bool inject_faults_ = true;    // false for the library's own actors (see exempt_...)
-
-  // Cell-thread state.
-  Phase phase_ = Phase::created;
-  std::atomic<int> async_state_{kAsyncIdle};
-  bool stop_requested_ = false;
-  std::exception_ptr failure_;
-  const char* failure_where_ = "";
-  bool failure_escalated_ = false;  // the failure is a child's escalation
-  SupervisorStrategy strategy_ = SupervisorStrategy::stop();
-  RestartWindow restarts_;
-  RestartGroup group_ = RestartGroup::one_for_one;
-  bool awaiting_backoff_ = false;
-  TimerId backoff_timer_ = 0;  // pending restart_now of a backoff
   StopReason stop_reason_ = StopReason::normal;
   StopReason final_reason_ = StopReason::normal;
+  RestartGroup group_ = RestartGroup::one_for_one;
+  bool awaiting_backoff_ = false;
+  bool failure_escalated_ = false;  // the failure is a child's escalation
+  bool watch_closed_ = false;
+  const char* failure_where_ = "";
+  SupervisorStrategy strategy_ = SupervisorStrategy::stop();
+  RestartWindow restarts_;
+  TimerId backoff_timer_ = 0;  // pending restart_now of a backoff
   RefPtr<CellBase> parent_;
   std::map<ActorId, RefPtr<CellBase>> children_;
   std::map<std::uint64_t, RefPtr<TimerState>> timers_;
   std::uint64_t timer_seq_ = 0;
   std::size_t timer_prune_at_ = 16;
-  struct StreamSet {
-    std::vector<std::unique_ptr<StreamSource>> list;
-    std::size_t cursor = 0;     // round-robin position
-    std::uint64_t next_id = 0;  // ids never repeat, across restarts too
-  };
-  std::unique_ptr<StreamSet> streams_;  // allocated by the first add_stream: idle actors stay small
 
   // Slow paths (push waiters, system queue, watchers) share one lock: they are rare, and one
   // mutex instead of three keeps an idle actor small. Never held while calling into another
@@ -386,9 +383,32 @@ class CellBase : public Runnable {
   PushWaiter* waiters_tail_ = nullptr;
   std::vector<SysMsg> sys_queue_;  // a vector: no allocation until the first system message
   std::vector<RefPtr<CellBase>> watchers_;
-  bool watch_closed_ = false;
 
   std::vector<std::string> names_;  // guarded by the registry mutex
+
+  // --- cell thread: read or written for every message it handles.
+  FaultInjector* const faults_;  // env_.faults(), read once: null on the real runtime
+  std::exception_ptr failure_;
+  struct StreamSet {
+    std::vector<std::unique_ptr<StreamSource>> list;
+    std::size_t cursor = 0;     // round-robin position
+    std::uint64_t next_id = 0;  // ids never repeat, across restarts too
+  };
+  std::unique_ptr<StreamSet> streams_;  // allocated by the first add_stream: idle actors stay small
+  MpscNode* head_;  // the queue's consumer end
+  MpscNode stub_;
+  // kSys / kStream: set by any thread (then schedule()), cleared by the cell thread. Apart
+  // from `state_` so that the cell thread can look for system messages between two messages
+  // without reading the producers' line.
+  std::atomic<std::uint32_t> signals_{0};
+  std::atomic<int> async_state_{kAsyncIdle};
+  // Slots dequeued but not yet given back to `state_` (release_slots); at most
+  // `release_batch_`, and zero whenever the cell is not running.
+  std::uint32_t unreleased_ = 0;
+  const std::uint32_t release_batch_;
+  Phase phase_ = Phase::created;
+  bool stop_requested_ = false;
+  bool inject_faults_ = true;  // false for the library's own actors (see exempt_...)
 
  public:
   /// Runtime use: the system's intrusive list of top-level actors (guarded by its mutex).
