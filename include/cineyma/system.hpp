@@ -72,10 +72,14 @@ class ActorSystem {
   Result<void> shutdown(Duration timeout = kDefaultShutdownTimeout);
   /// Initiates the shutdown without waiting.
   void request_shutdown() noexcept;
-  bool is_shutdown() const noexcept { return shutting_down_.load(std::memory_order_acquire); }
+  bool is_shutdown() const noexcept {
+    return (life_.load(std::memory_order_acquire) & kShuttingDown) != 0;
+  }
 
   /// Actors spawned and not yet stopped (all levels).
-  std::size_t live_actors() const noexcept { return live_.load(std::memory_order_acquire); }
+  std::size_t live_actors() const noexcept {
+    return static_cast<std::size_t>(life_.load(std::memory_order_acquire) & ~kShuttingDown);
+  }
   /// Messages that were queued to an actor that stopped before handling them.
   std::uint64_t dead_letters() const noexcept {
     return dead_letters_.load(std::memory_order_relaxed);
@@ -128,9 +132,13 @@ class ActorSystem {
   Environment& env_;
   Registry registry_;
   std::atomic<std::uint64_t> next_id_{1};
-  std::atomic<std::size_t> live_{0};
+  // Live cells, and the shutting-down flag in the top bit: one word, so that the cell whose
+  // death empties a shutting-down system knows it in the same RMW and is the one that sets
+  // all_stopped_ — and touches the system no more after that (shutdown() returns only once
+  // all_stopped_ is set, so the system may be gone right after).
+  static constexpr std::uint64_t kShuttingDown = std::uint64_t{1} << 63;
+  std::atomic<std::uint64_t> life_{0};
   std::atomic<std::uint64_t> dead_letters_{0};
-  std::atomic<bool> shutting_down_{false};
   mutable std::mutex mutex_;  // guards the top-level list and admission vs shutdown
   // Intrusive list of live top-level actors, in spawn order (no allocation per spawn); each
   // link holds a reference, dropped when the actor dies.

@@ -26,13 +26,18 @@ namespace {
 // woke (say, a user thread blocked in block_until) is often queued on *this* CPU (the
 // kernel places a wakee near its waker) and a pure busy-wait would keep it off the CPU for
 // the whole spin. Measured on 2 vCPUs: pure `pause` spinning made an external round trip
-// 2-3x slower than not spinning at all; pause-then-yield made it the fastest variant.
+// 2-3x slower than not spinning at all; pause-then-yield made it the fastest variant. But a
+// yield is a system call (1-3 us on a nested VM), and work that arrives during one waits for
+// it. In alternated runs on a disturbed 2-vCPU VM, 32 or 64 rounds before the first yield
+// made the one-sender and blocking-call benchmarks faster than 16 in every pair, and the
+// remote round trip (whose io thread is the one being woken) no slower; 64 cost pipelined
+// remote calls about a fifth of their rate, 32 sat between. Hence 32 (~3 us of `pause`).
 // Both are compile-time knobs for benchmarking.
 #ifndef CINEYMA_EXECUTOR_SPIN_US
 #define CINEYMA_EXECUTOR_SPIN_US 5
 #endif
 #ifndef CINEYMA_EXECUTOR_PAUSE_ROUNDS
-#define CINEYMA_EXECUTOR_PAUSE_ROUNDS 16
+#define CINEYMA_EXECUTOR_PAUSE_ROUNDS 32
 #endif
 constexpr std::chrono::nanoseconds kSpin{std::chrono::microseconds{CINEYMA_EXECUTOR_SPIN_US}};
 constexpr std::uint32_t kPauseRounds = CINEYMA_EXECUTOR_PAUSE_ROUNDS;
