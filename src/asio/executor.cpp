@@ -2,6 +2,7 @@
 #include "executor.hpp"
 
 #include <cineyma/assert.hpp>
+#include <cineyma/detail/spin_mutex.hpp>
 
 #include <spdlog/spdlog.h>
 
@@ -69,13 +70,7 @@ constexpr std::uint32_t kGlobalInterval = 61;
 // besides the one it runs (a quarter of the local queue: siblings steal half of it if needed).
 constexpr std::size_t kInjectedBatch = LocalQueue::kCapacity / 4;
 
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield" ::: "memory");
-#endif
-}
+using detail::cpu_relax;
 
 /// The holder `post(UniqueFunction)` allocates; it deletes itself once it has run.
 class FunctionTask final : public Runnable {
@@ -507,6 +502,27 @@ void RealExecutor::post(detail::UniqueFunction f) {
   post(*new FunctionTask(std::move(f)));
 }
 
+void RealExecutor::post_after_queued(detail::UniqueFunction f) {
+  CINEYMA_ASSERT(f);
+  Worker* w = current_worker_;
+  if (w == nullptr || &w->exec != this) {
+    post(std::move(f));
+    return;
+  }
+  auto* task = new FunctionTask(std::move(f));
+  // What waits in the LIFO slot was posted before `f`: it goes ahead of it, to the queue
+  // (as a later post would displace it), and makes the queue worth a sibling's look.
+  if (Runnable* slot = w->lifo.exchange(nullptr, std::memory_order_acq_rel)) {
+    w->push_back(*slot);
+    w->push_back(*task);
+    notify_if_needed();
+    return;
+  }
+  // Otherwise no wake-up: this worker runs `f` once it has run what is queued before it
+  // (the point: one flush after all the writers), unless an idle sibling steals it first.
+  w->push_back(*task);
+}
+
 void RealExecutor::inject(Runnable& r) {
   injected_.push(r);
   t_posted_to_awake_worker = !notify_if_needed();
@@ -530,12 +546,13 @@ bool RealExecutor::has_queued_work() const noexcept {
 
 bool RealExecutor::notify_if_needed() noexcept {
   // The park/wake handshake (a Dekker pattern). The caller has just queued work with a
-  // seq_cst store or exchange (a local queue's tail, or the injection queue's tail); a parking worker bumps idle_ (or
-  // a searcher drops searching_) with a seq_cst RMW and then re-reads the queues with seq_cst
-  // loads. In the single total order of seq_cst operations one of the two comes first, so
-  // either we see the worker idle here and wake it, or it sees our work: no lost wake-up.
-  // (Plain seq_cst operations rather than fences because ThreadSanitizer does not model
-  // fences, and on x86 the cost is the same: one locked instruction per side.)
+  // seq_cst store or exchange (a local queue's tail, or the injection queue's tail); a
+  // parking worker bumps idle_ (or a searcher drops searching_) with a seq_cst RMW and then
+  // re-reads the queues with seq_cst loads. In the single total order of seq_cst operations
+  // one of the two comes first, so either we see the worker idle here and wake it, or it
+  // sees our work: no lost wake-up. (Plain seq_cst operations rather than fences because
+  // ThreadSanitizer does not model fences, and on x86 the cost is the same: one locked
+  // instruction per side.)
   if (searching_.load(std::memory_order_seq_cst) != 0) return false;  // a searcher finds it
   if (idle_.load(std::memory_order_seq_cst) == 0) return false;       // all busy; they come back
   wake_one();

@@ -144,6 +144,7 @@ class RealExecutor final : public Executor {
 
   void post(Runnable& r) override;
   void post(detail::UniqueFunction f) override;
+  void post_after_queued(detail::UniqueFunction f) override;
   bool block_until(BlockingEvent& ev, std::optional<std::chrono::nanoseconds> timeout) override;
   bool in_executor_thread() const noexcept override;
   std::size_t concurrency() const noexcept override { return workers_.size(); }

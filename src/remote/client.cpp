@@ -109,7 +109,7 @@ struct ClientCore final : internal::ConnectionHandler,
 
   // ConnectionHandler
   void on_established(Connection& c) override;
-  void on_envelope(Connection& c, Envelope e) override;
+  void on_envelopes(Connection& c, std::span<Envelope> batch) override;
   void on_closed(Connection& c, std::error_code why, bool was_established) override;
 
   void call(Envelope request, PendingCall& call, Duration timeout) noexcept;
@@ -168,7 +168,7 @@ void ClientCore::start_attempt_locked() {
     std::shared_ptr<Connection> stale;
     {
       Deferred deferred;
-      std::lock_guard<cineyma::detail::SpinMutex> lock(self->mutex);
+      std::lock_guard lock(self->mutex);
       if (self->attempt != id || self->state != State::connecting) return;
       self->attempt_timer = 0;
       cineyma::detail::log(self->env, spdlog::level::warn,
@@ -189,7 +189,7 @@ void ClientCore::on_connected(std::uint64_t id, Result<std::unique_ptr<ByteStrea
   std::shared_ptr<Connection> c;
   {
     Deferred deferred;
-    std::lock_guard<cineyma::detail::SpinMutex> lock(mutex);
+    std::lock_guard lock(mutex);
     if (attempt != id || state != State::connecting) return;  // timed out or closed: drop it
     if (!r) {
       cineyma::detail::log(env, spdlog::level::info, "remote client: cannot connect to {}:{}: {}",
@@ -212,7 +212,7 @@ void ClientCore::on_connected(std::uint64_t id, Result<std::unique_ptr<ByteStrea
 
 void ClientCore::on_established(Connection& c) {
   Deferred deferred;
-  std::lock_guard<cineyma::detail::SpinMutex> lock(mutex);
+  std::lock_guard lock(mutex);
   if (connection.get() != &c) return;
   state = State::ready;
   consecutive_failures = 0;
@@ -232,7 +232,8 @@ void ClientCore::on_established(Connection& c) {
     Result<std::uint64_t> r = connection->send(waiting_one_way.front());
     waiting_one_way.pop_front();
     if (!r) {
-      cineyma::detail::log(env, spdlog::level::warn, "remote client: dropped a queued one-way message: {}",
+      cineyma::detail::log(env, spdlog::level::warn,
+                           "remote client: dropped a queued one-way message: {}",
                   r.error().message());
     }
   }
@@ -259,33 +260,39 @@ void ClientCore::send_locked(std::uint64_t id, Pending& p, Deferred& deferred, b
   p.received_at_send = connection->bytes_received();
 }
 
-void ClientCore::on_envelope(Connection& c, Envelope e) {
-  if (e.kind == EnvelopeKind::pong) return;  // its bytes already proved the connection alive
-  if (e.kind != EnvelopeKind::response && e.kind != EnvelopeKind::error) {
-    cineyma::detail::log(env, spdlog::level::debug,
-                "remote client: ignoring a {} from the server (no actor is exposed here)",
-                to_string(e.kind));
-    return;
+void ClientCore::on_envelopes(Connection& c, std::span<Envelope> batch) {
+  Deferred deferred;  // completions run after the lock is released (destroyed after it)
+  // One lock for everything one read brought: with 100 calls in flight, answers come dozens
+  // at a time, and the callers' threads want this lock to send their next call.
+  std::lock_guard lock(mutex);
+  for (Envelope& e : batch) {
+    if (e.kind == EnvelopeKind::pong) continue;  // its bytes already proved the connection alive
+    if (e.kind != EnvelopeKind::response && e.kind != EnvelopeKind::error) {
+      cineyma::detail::log(env, spdlog::level::debug,
+                           "remote client: ignoring a {} from the server (no actor is exposed "
+                           "here)",
+                           to_string(e.kind));
+      continue;
+    }
+    auto it = pending.find(e.correlation_id);
+    if (it == pending.end() || it->second.unsent || it->second.connection_id != c.id()) {
+      // The call already ended (deadline) — or a confused server: nothing to complete.
+      ++stats.late_answers;
+      continue;
+    }
+    if (e.kind == EnvelopeKind::error) {
+      cineyma::detail::log(env, spdlog::level::debug,
+                           "remote client: call {} failed at the server: {} ({})",
+                           e.correlation_id, to_string(e.error_code), e.error_text);
+    }
+    deferred.deliver(take_locked(it), std::move(e));
   }
-  Deferred deferred;
-  std::lock_guard<cineyma::detail::SpinMutex> lock(mutex);
-  auto it = pending.find(e.correlation_id);
-  if (it == pending.end() || it->second.unsent || it->second.connection_id != c.id()) {
-    // The call already ended (deadline) — or a confused server: nothing to complete.
-    ++stats.late_answers;
-    return;
-  }
-  if (e.kind == EnvelopeKind::error) {
-    cineyma::detail::log(env, spdlog::level::debug, "remote client: call {} failed at the server: {} ({})",
-                e.correlation_id, to_string(e.error_code), e.error_text);
-  }
-  deferred.deliver(take_locked(it), std::move(e));
 }
 
 void ClientCore::on_closed(Connection& c, std::error_code why, bool was_established) {
   std::shared_ptr<Connection> keep;  // released after the lock
   Deferred deferred;
-  std::lock_guard<cineyma::detail::SpinMutex> lock(mutex);
+  std::lock_guard lock(mutex);
   if (connection.get() != &c) return;
   keep = std::move(connection);
   const std::uint64_t handed = c.bytes_handed();
@@ -358,7 +365,7 @@ void ClientCore::schedule_retry_locked() {
   retry_timer = env.clock().schedule_after(delay, [weak] {
     auto self = weak.lock();
     if (!self) return;
-    std::lock_guard<cineyma::detail::SpinMutex> lock(self->mutex);
+    std::lock_guard lock(self->mutex);
     self->retry_timer = 0;
     if (self->state != State::backoff) return;
     self->start_attempt_locked();
@@ -367,7 +374,7 @@ void ClientCore::schedule_retry_locked() {
 
 void ClientCore::call(Envelope request, PendingCall& call, Duration timeout) noexcept {
   Deferred deferred;
-  std::lock_guard<cineyma::detail::SpinMutex> lock(mutex);
+  std::lock_guard lock(mutex);
   ++stats.calls;
   if (state == State::closed) {
     deferred.fail(CallRef(call), Errc::disconnected);
@@ -423,7 +430,7 @@ void ClientCore::arm_deadline_timer_locked() {
 
 void ClientCore::on_deadline_timer() {
   Deferred deferred;
-  std::lock_guard<cineyma::detail::SpinMutex> lock(mutex);
+  std::lock_guard lock(mutex);
   deadline_timer = 0;
   deadline_timer_at = TimePoint::max();
   const TimePoint now = env.clock().now();
@@ -465,7 +472,7 @@ void ClientCore::probe_locked(std::uint64_t connection_id) {
 void ClientCore::on_probe_timer(std::uint64_t connection_id, std::uint64_t received_mark) {
   std::shared_ptr<Connection> dead;
   {
-    std::lock_guard<cineyma::detail::SpinMutex> lock(mutex);
+    std::lock_guard lock(mutex);
     if (probing_connection == connection_id) probing_connection = 0;
     if (!connection || connection->id() != connection_id) return;  // already gone
     if (connection->bytes_received() != received_mark) return;      // it answered: alive
@@ -484,7 +491,7 @@ void ClientCore::on_probe_timer(std::uint64_t connection_id, std::uint64_t recei
 
 Result<void> ClientCore::one_way(Envelope message) {
   Deferred deferred;  // the write, after the lock
-  std::lock_guard<cineyma::detail::SpinMutex> lock(mutex);
+  std::lock_guard lock(mutex);
   if (state == State::closed) return fail(Errc::disconnected);
   message.kind = EnvelopeKind::one_way;
   message.correlation_id = 0;
@@ -504,7 +511,7 @@ Result<void> ClientCore::one_way(Envelope message) {
 
 void ClientCore::connect_wait(PendingCall& call) noexcept {
   Deferred deferred;
-  std::lock_guard<cineyma::detail::SpinMutex> lock(mutex);
+  std::lock_guard lock(mutex);
   if (state == State::closed) {
     deferred.fail(CallRef(call), Errc::disconnected);
     return;
@@ -526,7 +533,7 @@ void ClientCore::close() noexcept {
   std::shared_ptr<Connection> c;
   {
     Deferred deferred;
-    std::lock_guard<cineyma::detail::SpinMutex> lock(mutex);
+    std::lock_guard lock(mutex);
     if (state == State::closed) return;
     state = State::closed;
     if (attempt_timer != 0) env.clock().cancel(attempt_timer);
@@ -586,12 +593,12 @@ Result<void> RemoteClient::do_send(Envelope message) const {
 void RemoteClient::close() const noexcept { core_->close(); }
 
 bool RemoteClient::connected() const noexcept {
-  std::lock_guard<cineyma::detail::SpinMutex> lock(core_->mutex);
+  std::lock_guard lock(core_->mutex);
   return core_->state == detail::ClientCore::State::ready;
 }
 
 ClientStats RemoteClient::stats() const {
-  std::lock_guard<cineyma::detail::SpinMutex> lock(core_->mutex);
+  std::lock_guard lock(core_->mutex);
   return core_->stats;
 }
 

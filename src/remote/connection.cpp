@@ -43,7 +43,7 @@ const char* Connection::role_name() const noexcept {
 
 void Connection::start() {
   {
-    std::lock_guard<cineyma::detail::SpinMutex> lock(mutex_);
+    std::lock_guard lock(mutex_);
     std::weak_ptr<Connection> weak = weak_from_this();
     handshake_timer_ = env_.clock().schedule_after(options_.handshake_timeout, [weak] {
       if (auto self = weak.lock()) {
@@ -60,7 +60,7 @@ void Connection::start() {
   Handshake::Step step = handshake_.start();
   CINEYMA_ASSERT(!step.error);
   if (!step.send.empty()) {
-    std::lock_guard<cineyma::detail::SpinMutex> lock(mutex_);
+    std::lock_guard lock(mutex_);
     queue_raw_locked(step.send);
     flush_locked();
   }
@@ -68,7 +68,7 @@ void Connection::start() {
 }
 
 void Connection::read_more() {
-  std::lock_guard<cineyma::detail::SpinMutex> lock(mutex_);
+  std::lock_guard lock(mutex_);
   if (closed_.load(std::memory_order_acquire)) return;
   std::span<std::byte> room = decoder_.read_buffer();
   stream_->async_read_some(room, [self = shared_from_this()](Result<std::size_t> r) {
@@ -79,7 +79,8 @@ void Connection::read_more() {
 void Connection::on_read(Result<std::size_t> r) {
   if (!r) {
     if (!closed_.load(std::memory_order_acquire)) {
-      cineyma::detail::log(env_, spdlog::level::debug, "remote {}: connection {} to {}:{} ended: {}",
+      cineyma::detail::log(env_, spdlog::level::debug,
+                           "remote {}: connection {} to {}:{} ended: {}",
                   role_name(), id_, remote_.host, remote_.port, r.error().message());
     }
     close(r.error());
@@ -92,7 +93,10 @@ void Connection::on_read(Result<std::size_t> r) {
 
 bool Connection::process_frames() {
   for (;;) {
-    if (closed_.load(std::memory_order_acquire)) return false;
+    if (closed_.load(std::memory_order_acquire)) {
+      deliver_batch();  // as before the close: the handler ignores what no longer waits
+      return false;
+    }
     auto frame = decoder_.next_frame();
     if (!frame) {
       cineyma::detail::log(env_, spdlog::level::warn,
@@ -100,10 +104,14 @@ bool Connection::process_frames() {
                   "maximum of {} bytes{}",
                   role_name(), id_, remote_.host, remote_.port, decoder_.max_frame_bytes(),
                   established() ? "" : " (before the handshake completed)");
+      deliver_batch();  // what arrived intact before the bad frame still counts
       close(frame.error());
       return false;
     }
-    if (!*frame) return true;
+    if (!*frame) {
+      deliver_batch();
+      return !closed_.load(std::memory_order_acquire);
+    }
     if (!established()) {
       if (!on_handshake_frame(**frame)) return false;
       continue;
@@ -117,11 +125,18 @@ bool Connection::process_frames() {
                   "envelope of {} bytes",
                   role_name(), id_, remote_.host, remote_.port, peer().node_id,
                   (*frame)->size());
+      deliver_batch();
       close(e.error());
       return false;
     }
-    handler_->on_envelope(*this, std::move(*e));
+    batch_.push_back(std::move(*e));
   }
+}
+
+void Connection::deliver_batch() {
+  if (batch_.empty()) return;
+  handler_->on_envelopes(*this, batch_);
+  batch_.clear();  // keeps its capacity: the next read reuses it
 }
 
 bool Connection::on_handshake_frame(std::span<const std::byte> body) {
@@ -132,20 +147,20 @@ bool Connection::on_handshake_frame(std::span<const std::byte> body) {
                 role_name(), id_, remote_.host, remote_.port,
                 step.error.message(), step.reason);
     if (!step.send.empty()) {
-      std::lock_guard<cineyma::detail::SpinMutex> lock(mutex_);
+      std::lock_guard lock(mutex_);
       queue_raw_locked(step.send);
     }
     close_after_flush(step.error);
     return false;
   }
   if (!step.send.empty()) {
-    std::lock_guard<cineyma::detail::SpinMutex> lock(mutex_);
+    std::lock_guard lock(mutex_);
     queue_raw_locked(step.send);
     flush_locked();
   }
   if (step.complete) {
     {
-      std::lock_guard<cineyma::detail::SpinMutex> lock(mutex_);
+      std::lock_guard lock(mutex_);
       if (handshake_timer_ != 0) env_.clock().cancel(handshake_timer_);
       handshake_timer_ = 0;
     }
@@ -167,7 +182,7 @@ Result<std::uint64_t> Connection::send(const Envelope& e, bool direct) {
 }
 
 Result<std::uint64_t> Connection::queue(const Envelope& e) {
-  std::lock_guard<cineyma::detail::SpinMutex> lock(mutex_);
+  std::lock_guard lock(mutex_);
   if (closed_.load(std::memory_order_acquire) || close_when_flushed_ || !established()) {
     return fail(Errc::disconnected);
   }
@@ -180,21 +195,39 @@ Result<std::uint64_t> Connection::queue(const Envelope& e) {
 }
 
 void Connection::flush(bool direct) {
-  std::unique_lock<cineyma::detail::SpinMutex> lock(mutex_);
-  if (!direct) {
+  std::unique_lock lock(mutex_);
+  if (direct) {
+    flush_direct(lock);
+    return;
+  }
+  if (!env_.executor().in_executor_thread()) {
     flush_locked();
     return;
   }
+  // From a task: tasks queued behind this one on the same worker are often about to add
+  // frames too (callers resumed by one read, an actor answering a batch of requests). One
+  // write after them takes every frame in one system call, from this worker — without the
+  // wake-up of the transport's thread that flush_locked() would cost.
+  if (flush_posted_ || writing_ || outbound_.empty() || closed_.load(std::memory_order_acquire)) {
+    return;  // a posted flush or the write in progress takes these frames along
+  }
+  flush_posted_ = true;
+  lock.unlock();
+  env_.executor().post_after_queued([self = shared_from_this()] {
+    std::unique_lock relock(self->mutex_);
+    self->flush_posted_ = false;
+    self->flush_direct(relock);
+  });
+}
+
+void Connection::flush_direct(std::unique_lock<cineyma::detail::SpinMutex>& lock) {
   // A few rounds: frames that other threads queued while we were in send(2) go out with the
   // next round from this thread too, instead of waking the transport's thread for them.
   for (int round = 0; round < kDirectRounds; ++round) {
     if (writing_ || outbound_.empty() || closed_.load(std::memory_order_acquire)) return;
     // Claim the write, as flush_locked does, but write from this thread with the lock
     // released: frames queued meanwhile by other threads wait in outbound_.
-    writing_ = true;
-    in_flight_.swap(outbound_);
-    outbound_.clear();
-    bytes_handed_ += in_flight_.size();
+    claim_write_locked();
     lock.unlock();
     const std::size_t written = stream_->try_write(bytes_of(in_flight_));
     lock.lock();
@@ -217,6 +250,13 @@ void Connection::flush(bool direct) {
   if (close_now) close(why);
 }
 
+void Connection::claim_write_locked() {
+  writing_ = true;
+  in_flight_.swap(outbound_);
+  outbound_.clear();
+  bytes_handed_ += in_flight_.size();
+}
+
 void Connection::end_write_locked() {
   writing_ = false;
   in_flight_.clear();
@@ -232,7 +272,7 @@ bool Connection::write_done_locked() {
 }
 
 std::uint64_t Connection::bytes_handed() const {
-  std::lock_guard<cineyma::detail::SpinMutex> lock(mutex_);
+  std::lock_guard lock(mutex_);
   return bytes_handed_;
 }
 
@@ -246,10 +286,7 @@ void Connection::queue_raw_locked(const std::string& body) {
 
 void Connection::flush_locked() {
   if (writing_ || outbound_.empty() || closed_.load(std::memory_order_acquire)) return;
-  writing_ = true;
-  in_flight_.swap(outbound_);
-  outbound_.clear();
-  bytes_handed_ += in_flight_.size();
+  claim_write_locked();
   stream_->async_write(bytes_of(in_flight_),
                        [self = shared_from_this()](Result<void> r) { self->on_written(r); });
 }
@@ -262,7 +299,7 @@ void Connection::on_written(Result<void> r) {
   bool close_now = false;
   std::error_code why;
   {
-    std::lock_guard<cineyma::detail::SpinMutex> lock(mutex_);
+    std::lock_guard lock(mutex_);
     close_now = write_done_locked();
     why = close_reason_;
   }
@@ -272,7 +309,7 @@ void Connection::on_written(Result<void> r) {
 void Connection::close_after_flush(std::error_code why) {
   bool close_now = false;
   {
-    std::lock_guard<cineyma::detail::SpinMutex> lock(mutex_);
+    std::lock_guard lock(mutex_);
     close_when_flushed_ = true;
     close_reason_ = why;
     flush_locked();
@@ -286,7 +323,7 @@ void Connection::close_after_flush(std::error_code why) {
 void Connection::close(std::error_code why) noexcept {
   if (closed_.exchange(true, std::memory_order_acq_rel)) return;
   {
-    std::lock_guard<cineyma::detail::SpinMutex> lock(mutex_);
+    std::lock_guard lock(mutex_);
     if (handshake_timer_ != 0) env_.clock().cancel(handshake_timer_);
     handshake_timer_ = 0;
     stream_->close();  // pending read/write complete with an error and drop their references

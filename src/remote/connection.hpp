@@ -18,7 +18,7 @@
 // buffer by `max_outbound_bytes`.
 //
 // Threading: `send`, `queue`, `flush`, `close`, `bytes_handed` are safe from any thread.
-// Handler callbacks run on transport threads; `on_envelope` calls for one connection never
+// Handler callbacks run on transport threads; `on_envelopes` calls for one connection never
 // overlap.
 #pragma once
 
@@ -36,7 +36,9 @@
 
 #include <mutex>
 #include <string>
+#include <span>
 #include <system_error>
+#include <vector>
 
 namespace cineyma::remote::internal {
 
@@ -48,8 +50,10 @@ class ConnectionHandler {
   virtual ~ConnectionHandler() = default;
   /// The handshake completed; envelopes may flow.
   virtual void on_established(Connection& c) = 0;
-  /// One envelope arrived (after the handshake).
-  virtual void on_envelope(Connection& c, Envelope e) = 0;
+  /// Envelopes arrived (after the handshake), in the order sent: every one decoded from one
+  /// read, so that a handler pays its own locking once per read rather than once per frame
+  /// (pipelined traffic brings dozens per read). The handler may move from them.
+  virtual void on_envelopes(Connection& c, std::span<Envelope> batch) = 0;
   /// The connection closed (once), for `why`: a transport error, `timeout` (handshake
   /// deadline), `auth_failed`, `frame_too_large`, `decode_error`, or `disconnected`.
   virtual void on_closed(Connection& c, std::error_code why, bool was_established) = 0;
@@ -91,10 +95,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   /// Writes what is queued, unless a write is already in progress (which takes it along).
   /// `direct`: from the calling thread, as far as the stream takes the bytes at once — the
   /// fast path for a lone request or answer, which then costs no wake-up of the transport's
-  /// thread. Otherwise, and for whatever does not fit, through the transport's thread, where
-  /// frames queued meanwhile coalesce into one write (what pipelined traffic wants: one
-  /// system call for many frames, instead of one per frame on the senders' threads).
-  /// Any thread.
+  /// thread. Otherwise the write is batched: called from an executor task, it is made by
+  /// that worker once the tasks queued on it have run (`Executor::post_after_queued`), so the
+  /// frames they add go out in the same system call and no other thread is woken for it;
+  /// from any other thread, through the transport's thread, where frames queued meanwhile
+  /// coalesce the same way. Whatever a direct write cannot place at once goes through the
+  /// transport's thread too. Any thread.
   void flush(bool direct);
 
   /// Bytes handed to the transport so far (a frame ending at or below this may have been
@@ -127,13 +133,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void on_read(Result<std::size_t> r);
   /// Processes every complete frame; false when the connection was closed meanwhile.
   bool process_frames();
+  /// Hands the envelopes decoded so far to the handler (read chain).
+  void deliver_batch();
   bool on_handshake_frame(std::span<const std::byte> body);
   void queue_raw_locked(const std::string& body);
   void flush_locked();
+  /// The direct write of `flush(true)`. `lock` holds mutex_ on entry; it may be released.
+  void flush_direct(std::unique_lock<cineyma::detail::SpinMutex>& lock);
   void on_written(Result<void> r);
   /// After a write finished (async or direct): hands on what was queued meanwhile; true when
   /// the connection must now close (close_after_flush and nothing left to write).
   bool write_done_locked();
+  /// Starts a write of everything queued: moves outbound_ to in_flight_ and counts it handed.
+  void claim_write_locked();
   /// The write in progress is complete: releases the claim and the buffer.
   void end_write_locked();
   /// Rounds of `flush(direct)` on one call before the rest is left to the transport thread.
@@ -151,6 +163,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Read chain only (no lock): one read at a time.
   FrameDecoder decoder_;
   Handshake handshake_;
+  std::vector<Envelope> batch_;  // decoded from the current read, not yet handed over
 
   mutable cineyma::detail::SpinMutex mutex_;  // guards everything below and every call on stream_
   std::unique_ptr<ByteStream> stream_;
@@ -159,6 +172,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // A write is in progress: an async_write, or a direct one by a thread in flush() (which
   // then uses in_flight_ and stream_ without the lock; nobody else touches in_flight_).
   bool writing_ = false;
+  bool flush_posted_ = false;  // a batched flush waits in the executor (see flush())
   bool close_when_flushed_ = false;
   std::error_code close_reason_;
   std::uint64_t bytes_queued_ = 0;  // total bytes ever appended to outbound_

@@ -26,7 +26,8 @@ struct RemoteServer::Core final : internal::ConnectionHandler,
   void accept_next();
   void on_accepted(Result<std::unique_ptr<ByteStream>> r);
   void on_established(Connection& c) override;
-  void on_envelope(Connection& c, Envelope e) override;
+  void on_envelopes(Connection& c, std::span<Envelope> batch) override;
+  void on_envelope(Connection& c, Envelope e);
   void on_closed(Connection& c, std::error_code why, bool was_established) override;
 
   Environment& env;
@@ -72,7 +73,7 @@ class ConnectionReplyChannel final : public ReplyChannel {
 }  // namespace
 
 void RemoteServer::Core::accept_next() {
-  std::lock_guard<cineyma::detail::SpinMutex> lock(mutex);
+  std::lock_guard lock(mutex);
   if (stopped || !listener) return;
   listener->async_accept([self = shared_from_this()](Result<std::unique_ptr<ByteStream>> r) {
     self->on_accepted(std::move(r));
@@ -83,7 +84,7 @@ void RemoteServer::Core::on_accepted(Result<std::unique_ptr<ByteStream>> r) {
   if (!r) {
     bool was_stopped = false;
     {
-      std::lock_guard<cineyma::detail::SpinMutex> lock(mutex);
+      std::lock_guard lock(mutex);
       was_stopped = stopped;
     }
     if (was_stopped) return;
@@ -96,7 +97,8 @@ void RemoteServer::Core::on_accepted(Result<std::unique_ptr<ByteStream>> r) {
     }
     // Out of descriptors and the like: keep listening, but not in a hot loop (the original
     // spun here, SPEC-original §9.2 #23).
-    cineyma::detail::log(env, spdlog::level::err, "remote server: accept failed: {}; retrying in 100ms",
+    cineyma::detail::log(env, spdlog::level::err,
+                         "remote server: accept failed: {}; retrying in 100ms",
                 r.error().message());
     static_cast<void>(env.clock().schedule_after(std::chrono::milliseconds(100),
                                [weak = weak_from_this()] {
@@ -107,7 +109,7 @@ void RemoteServer::Core::on_accepted(Result<std::unique_ptr<ByteStream>> r) {
   std::unique_ptr<ByteStream> stream = std::move(*r);
   std::shared_ptr<Connection> connection;
   {
-    std::lock_guard<cineyma::detail::SpinMutex> lock(mutex);
+    std::lock_guard lock(mutex);
     if (stopped) return;  // the stream closes as it goes out of scope
     ++stats.accepted;
     if (connections.size() >= options.max_connections) {
@@ -138,9 +140,21 @@ void RemoteServer::Core::on_accepted(Result<std::unique_ptr<ByteStream>> r) {
 }
 
 void RemoteServer::Core::on_established(Connection& c) {
-  std::lock_guard<cineyma::detail::SpinMutex> lock(mutex);
+  std::lock_guard lock(mutex);
   ++stats.established;
   static_cast<void>(c);
+}
+
+void RemoteServer::Core::on_envelopes(Connection& c, std::span<Envelope> batch) {
+  std::size_t requests = 0;
+  for (const Envelope& e : batch) {
+    requests += e.kind == EnvelopeKind::request || e.kind == EnvelopeKind::one_way ? 1 : 0;
+  }
+  if (requests > 0) {
+    std::lock_guard lock(mutex);  // once per read, not per frame
+    stats.requests += requests;
+  }
+  for (Envelope& e : batch) on_envelope(c, std::move(e));
 }
 
 void RemoteServer::Core::on_envelope(Connection& c, Envelope e) {
@@ -161,10 +175,6 @@ void RemoteServer::Core::on_envelope(Connection& c, Envelope e) {
                 to_string(e.kind), c.peer().node_id, e.correlation_id);
     return;
   }
-  {
-    std::lock_guard<cineyma::detail::SpinMutex> lock(mutex);
-    ++stats.requests;
-  }
   // The sender is who the handshake authenticated, whatever the envelope claims.
   e.sender_node = c.peer().node_id;
   if (e.kind == EnvelopeKind::one_way) {
@@ -183,7 +193,7 @@ void RemoteServer::Core::on_envelope(Connection& c, Envelope e) {
 void RemoteServer::Core::on_closed(Connection& c, std::error_code why, bool was_established) {
   std::shared_ptr<Connection> keep;  // destroyed after the lock is released
   {
-    std::lock_guard<cineyma::detail::SpinMutex> lock(mutex);
+    std::lock_guard lock(mutex);
     auto it = connections.find(c.id());
     if (it != connections.end()) {
       keep = std::move(it->second);
@@ -230,14 +240,15 @@ Result<Endpoint> RemoteServer::start() {
   Result<std::unique_ptr<Listener>> listener = core_->env.transport().listen(
       core_->options.listen_at);
   if (!listener) {
-    cineyma::detail::log(core_->env, spdlog::level::err, "remote server: cannot listen on {}:{}: {}",
+    cineyma::detail::log(core_->env, spdlog::level::err,
+                         "remote server: cannot listen on {}:{}: {}",
                 core_->options.listen_at.host, core_->options.listen_at.port,
                 listener.error().message());
     return fail(listener.error());
   }
   Endpoint at;
   {
-    std::lock_guard<cineyma::detail::SpinMutex> lock(core_->mutex);
+    std::lock_guard lock(core_->mutex);
     CINEYMA_ASSERT_MSG(!core_->started, "RemoteServer::start called twice");
     if (core_->stopped) return fail(Errc::actor_stopped);
     core_->started = true;
@@ -245,21 +256,22 @@ Result<Endpoint> RemoteServer::start() {
     core_->local = core_->listener->local_endpoint();
     at = core_->local;
   }
-  cineyma::detail::log(core_->env, spdlog::level::info, "remote server: node '{}' listening on {}:{}",
+  cineyma::detail::log(core_->env, spdlog::level::info,
+                       "remote server: node '{}' listening on {}:{}",
               core_->options.handshake.node_id, at.host, at.port);
   core_->accept_next();
   return at;
 }
 
 Endpoint RemoteServer::local_endpoint() const {
-  std::lock_guard<cineyma::detail::SpinMutex> lock(core_->mutex);
+  std::lock_guard lock(core_->mutex);
   return core_->local;
 }
 
 void RemoteServer::shutdown() noexcept {
   std::map<std::uint64_t, std::shared_ptr<Connection>> connections;
   {
-    std::lock_guard<cineyma::detail::SpinMutex> lock(core_->mutex);
+    std::lock_guard lock(core_->mutex);
     if (core_->stopped) return;
     core_->stopped = true;
     if (core_->listener) core_->listener->close();
@@ -269,7 +281,7 @@ void RemoteServer::shutdown() noexcept {
 }
 
 ServerStats RemoteServer::stats() const {
-  std::lock_guard<cineyma::detail::SpinMutex> lock(core_->mutex);
+  std::lock_guard lock(core_->mutex);
   return core_->stats;
 }
 

@@ -17,6 +17,7 @@
 #include <mutex>
 #include <set>
 #include <stdexcept>
+#include <string>
 #include <system_error>
 #include <thread>
 #include <vector>
@@ -217,6 +218,40 @@ TEST_CASE("real env: an endless ping-pong on one worker does not starve other ta
     ex.post([&stop] { stop = true; });
   }
   CHECK(wait(env, stopped));
+}
+
+TEST_CASE("real env: post_after_queued runs behind what the worker has queued, post runs next") {
+  // One worker, so that the order is the worker's own and no sibling can steal.
+  RealEnvironment env(options_with(1));
+  std::mutex mu;
+  std::vector<std::string> order;
+  auto note = [&](std::string what) {
+    std::lock_guard<std::mutex> lock(mu);
+    order.push_back(std::move(what));
+  };
+  BlockingEvent done;
+  env.executor().post([&] {
+    auto& ex = env.executor();
+    ex.post([&] { note("a"); });
+    ex.post([&] { note("b"); });
+    ex.post_after_queued([&] {
+      note("batched");
+      done.set();
+    });
+    ex.post([&] { note("c"); });  // posted after it, still runs before it
+  });
+  REQUIRE(wait(env, done));
+  std::lock_guard<std::mutex> lock(mu);
+  // post puts the newest in the slot that runs next (c), the others run in order; what
+  // post_after_queued queued runs after everything posted before it.
+  CHECK(order == std::vector<std::string>{"c", "a", "b", "batched"});
+}
+
+TEST_CASE("real env: post_after_queued from a thread that is not a worker is a post") {
+  RealEnvironment env(options_with(2));
+  BlockingEvent ran;
+  env.executor().post_after_queued([&ran] { ran.set(); });
+  CHECK(wait(env, ran));
 }
 
 TEST_CASE("real env: block_until with and without timeout") {

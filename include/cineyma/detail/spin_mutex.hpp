@@ -19,6 +19,16 @@
 
 namespace cineyma::detail {
 
+/// Tells the core that this thread is spinning on a memory location (x86 `pause`, Arm
+/// `yield`): cheaper for the sibling hyper-thread and for leaving the loop.
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield" ::: "memory");
+#endif
+}
+
 class SpinMutex {
  public:
   SpinMutex() noexcept = default;
@@ -47,11 +57,7 @@ class SpinMutex {
   void lock_contended() noexcept {
     for (int i = 0; i < kSpins; ++i) {
       if (state_.load(std::memory_order_relaxed) == kFree && try_lock()) return;
-#if defined(__x86_64__)
-      __builtin_ia32_pause();
-#elif defined(__aarch64__)
-      asm volatile("yield" ::: "memory");
-#endif
+      cpu_relax();
     }
     // Drepper's protocol: mark the lock as having sleepers, and sleep while it is held. A
     // thread that gets it this way keeps the mark (it cannot know whether others still

@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <utility>
 
 namespace cineyma {
 
@@ -117,6 +118,14 @@ class Executor {
 
   /// Queues a callable (allocates a holder). Any thread; never runs `f` inline.
   virtual void post(detail::UniqueFunction f) = 0;
+
+  /// Queues `f` behind the work already queued for the calling thread, rather than next.
+  /// Meant for a batching step — a socket write that many tasks contribute to — that should
+  /// run once, after the tasks that are ready now have added their share. Any thread; never
+  /// runs `f` inline. Called from a worker of a real executor, `f` goes to the back of that
+  /// worker's queue (`post` would put it in the slot that runs next); elsewhere, and by
+  /// default, it is `post`.
+  virtual void post_after_queued(detail::UniqueFunction f) { post(std::move(f)); }
 
   /// Blocks the calling thread until `ev` is set, or until `timeout` (measured on the
   /// environment's clock) passes; returns whether `ev` is set.
