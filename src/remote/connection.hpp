@@ -4,13 +4,16 @@
 // A Connection owns a ByteStream and drives it: the handshake first (with a deadline), then
 // envelopes in both directions. Reading is one chain of reads — each completion decodes every
 // complete frame, hands envelopes to the handler, then reads again — so the decoder and the
-// handshake are only ever touched by that chain and need no lock. Writing coalesces: frames
-// sent while a write is in flight are appended to one buffer that goes out as the next single
-// write, which is what makes pipelined requests cheap (one syscall for many frames). A lone
-// request or answer (the caller says so: `direct`) is written by the sending thread itself
-// when no write is in flight (`ByteStream::try_write`), instead of being handed to the
-// transport's thread: it then costs no thread wake-up. What it cannot write at once, and
-// whatever other threads queued meanwhile, goes out through `async_write`.
+// handshake are only ever touched by that chain and need no lock; the envelopes of one read
+// reach the handler together. Writing coalesces: frames sent while a write is in flight are
+// appended to one buffer that goes out as the next single write, which is what makes
+// pipelined requests cheap (one syscall for many frames). A lone request or answer (the
+// caller says so: `direct`) is written by the sending thread itself when no write is in
+// flight (`ByteStream::try_write`), instead of being handed to the transport's thread: it
+// then costs no thread wake-up. Frames sent from executor tasks with others in flight are
+// written by that worker too, once, after the tasks queued on it have added theirs
+// (`Executor::post_after_queued`). What a direct write cannot place at once, and frames
+// sent from other threads, go out through `async_write` on the transport's thread.
 //
 // Closing is idempotent and reports once (`on_closed`) with the reason. Whatever the peer
 // does — garbage, a 4 GiB length, silence, a wrong secret — ends in a close with a log line

@@ -7,6 +7,7 @@
 #include <cineyma/remote/framing.hpp>
 #include <cineyma/remote/message.hpp>
 
+#include "../../fuzz/envelope_reference.hpp"  // protobuf's parser, as the decoder's reference
 #include "cineyma/v1/wire.pb.h"  // the library's generated schema (test-only include path)
 #include "cineyma_test/remote_test.pb.h"
 
@@ -163,10 +164,15 @@ TEST_CASE("envelope: the hand-written encoder writes exactly protobuf's bytes",
       e.error_text = text(100);
     }
     const std::string ours = encode_envelope(e);
-    // The generated parser accepts our bytes and yields the same fields...
+    // Both decoders — ours and the generated parser — accept our bytes and yield the same
+    // fields...
     auto back = decode_envelope(bytes_of(ours));
     REQUIRE(back);
     REQUIRE(*back == e);
+    const auto theirs = cineyma_fuzz::reference_decode(
+        reinterpret_cast<const std::uint8_t*>(ours.data()), ours.size());
+    REQUIRE(theirs);
+    REQUIRE(*theirs == e);
     // ... and protobuf's own serializer, given those fields, writes the same bytes.
     cineyma::v1::Envelope reference;
     reference.set_message_type(e.message_type);
@@ -194,4 +200,109 @@ TEST_CASE("envelope: wire names are protobuf full names, payloads decode by type
   CHECK(back->n() == 99);
   CHECK(cineyma::remote::decode_payload<remote_test::Ping>(std::string("\xff", 1))
             .is(Errc::decode_error));
+}
+
+namespace {
+
+// Wire-format building blocks for the decoder's edge cases.
+std::string varint(std::uint64_t v) {
+  std::string out;
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+  return out;
+}
+std::string tag(std::uint32_t field, std::uint32_t wire_type) {
+  return varint(field << 3 | wire_type);
+}
+std::string bytes_field(std::uint32_t field, const std::string& value) {
+  return tag(field, 2) + varint(value.size()) + value;
+}
+std::string varint_field(std::uint32_t field, std::uint64_t value) {
+  return tag(field, 0) + varint(value);
+}
+
+/// Decodes `wire` with ours and with protobuf's parser; they must agree. Returns ours.
+cineyma::Result<Envelope> decode_both(const std::string& wire) {
+  auto ours = decode_envelope(bytes_of(wire));
+  const auto theirs = cineyma_fuzz::reference_decode(
+      reinterpret_cast<const std::uint8_t*>(wire.data()), wire.size());
+  REQUIRE(ours.has_value() == theirs.has_value());
+  if (ours) REQUIRE(*ours == *theirs);
+  return ours;
+}
+
+}  // namespace
+
+TEST_CASE("envelope: the decoder reads the wire format exactly as protobuf's parser does",
+          "[remote][envelope]") {
+  const std::string base = encode_envelope(request());
+  SECTION("fields in any order, repeated: the last one wins") {
+    const std::string wire = varint_field(6, 1) + bytes_field(5, "first") + varint_field(3, 9) +
+                             base + bytes_field(5, "last") + varint_field(3, 77);
+    auto e = decode_both(wire);
+    REQUIRE(e);
+    CHECK(e->target_actor == "last");
+    CHECK(e->correlation_id == 77);
+  }
+  SECTION("unknown fields of every wire type are skipped, groups nested too") {
+    const std::string group = tag(20, 3) + varint_field(1, 5) + tag(21, 3) + bytes_field(2, "x") +
+                              tag(21, 4) + tag(20, 4);
+    const std::string wire = base + varint_field(9, 123456789) + tag(10, 1) + "12345678" +
+                             bytes_field(11, "unknown") + tag(12, 5) + "1234" + group +
+                             tag(1, 0) + varint(3);  // a known field with another wire type
+    auto e = decode_both(wire);
+    REQUIRE(e);
+    CHECK(*e == request());
+  }
+  SECTION("varints: 10 bytes at most, wider values truncated to the field") {
+    // kind = 2^32 + 1 keeps its low 32 bits: request.
+    auto e = decode_both(base + varint_field(6, (std::uint64_t{1} << 32) | 1));
+    REQUIRE(e);
+    CHECK(e->kind == EnvelopeKind::request);
+    const std::string ten = std::string(9, '\xff') + '\x01';  // 10 bytes: accepted
+    CHECK(decode_both(base + tag(9, 0) + ten));
+    const std::string eleven = std::string(10, '\xff') + '\x01';  // 11 bytes: refused
+    CHECK_FALSE(decode_both(base + tag(9, 0) + eleven));
+    // A non-minimal tag still names its field.
+    auto renamed = decode_both(base + std::string("\x8a\x80\x00", 3) + varint(1) + "y");
+    REQUIRE(renamed);
+    CHECK(renamed->message_type == "y");
+  }
+  SECTION("group nesting up to protobuf's limit of 100") {
+    auto nest = [](int depth) {
+      std::string open, close;
+      for (int i = 0; i < depth; ++i) {
+        open += tag(30, 3);
+        close += tag(30, 4);
+      }
+      return open + close;
+    };
+    CHECK(decode_both(base + nest(100)));
+    CHECK_FALSE(decode_both(base + nest(101)));
+  }
+  SECTION("malformed input is refused") {
+    CHECK_FALSE(decode_both(base + std::string(1, '\0')));         // tag 0
+    CHECK_FALSE(decode_both(base + tag(9, 4)));                      // stray end group
+    CHECK_FALSE(decode_both(base + tag(9, 6) + "x"));                // wire type 6
+    CHECK_FALSE(decode_both(base + tag(9, 7) + "x"));                // wire type 7
+    CHECK_FALSE(decode_both(base + tag(0, 0) + varint(1)));          // field number 0
+    CHECK_FALSE(decode_both(base + tag(9, 3) + tag(10, 4)));         // end of another group
+    CHECK_FALSE(decode_both(base + tag(9, 3) + varint_field(1, 1))); // group never ends
+    CHECK_FALSE(decode_both(base + tag(9, 2) + varint(1000) + "short"));
+    CHECK_FALSE(decode_both(base + tag(9, 1) + "1234567"));          // fixed64 cut short
+  }
+  SECTION("every truncation of a full envelope") {
+    Envelope full = request();
+    full.kind = EnvelopeKind::error;
+    full.error_code = Errc::timeout;
+    full.error_text = std::string(300, 'e');
+    const std::string wire = encode_envelope(full) + varint_field(9, 1u << 20);
+    for (std::size_t n = 0; n <= wire.size(); ++n) {
+      static_cast<void>(decode_both(wire.substr(0, n)));  // agreement is what is checked
+    }
+    CHECK(decode_both(wire));
+  }
 }
