@@ -234,7 +234,7 @@ void ClientCore::on_established(Connection& c) {
     if (!r) {
       cineyma::detail::log(env, spdlog::level::warn,
                            "remote client: dropped a queued one-way message: {}",
-                  r.error().message());
+                           r.error().message());
     }
   }
   for (auto& w : connect_waiters) deferred.deliver(std::move(w), Envelope{});

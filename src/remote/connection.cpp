@@ -81,7 +81,7 @@ void Connection::on_read(Result<std::size_t> r) {
     if (!closed_.load(std::memory_order_acquire)) {
       cineyma::detail::log(env_, spdlog::level::debug,
                            "remote {}: connection {} to {}:{} ended: {}",
-                  role_name(), id_, remote_.host, remote_.port, r.error().message());
+                           role_name(), id_, remote_.host, remote_.port, r.error().message());
     }
     close(r.error());
     return;

@@ -99,7 +99,7 @@ void RemoteServer::Core::on_accepted(Result<std::unique_ptr<ByteStream>> r) {
     // spun here, SPEC-original §9.2 #23).
     cineyma::detail::log(env, spdlog::level::err,
                          "remote server: accept failed: {}; retrying in 100ms",
-                r.error().message());
+                         r.error().message());
     static_cast<void>(env.clock().schedule_after(std::chrono::milliseconds(100),
                                [weak = weak_from_this()] {
                                  if (auto self = weak.lock()) self->accept_next();
@@ -242,8 +242,8 @@ Result<Endpoint> RemoteServer::start() {
   if (!listener) {
     cineyma::detail::log(core_->env, spdlog::level::err,
                          "remote server: cannot listen on {}:{}: {}",
-                core_->options.listen_at.host, core_->options.listen_at.port,
-                listener.error().message());
+                         core_->options.listen_at.host, core_->options.listen_at.port,
+                         listener.error().message());
     return fail(listener.error());
   }
   Endpoint at;
@@ -258,7 +258,7 @@ Result<Endpoint> RemoteServer::start() {
   }
   cineyma::detail::log(core_->env, spdlog::level::info,
                        "remote server: node '{}' listening on {}:{}",
-              core_->options.handshake.node_id, at.host, at.port);
+                       core_->options.handshake.node_id, at.host, at.port);
   core_->accept_next();
   return at;
 }
