@@ -208,8 +208,16 @@ void Connection::flush(bool direct) {
   // frames too (callers resumed by one read, an actor answering a batch of requests). One
   // write after them takes every frame in one system call, from this worker — without the
   // wake-up of the transport's thread that flush_locked() would cost.
-  if (flush_posted_ || writing_ || outbound_.empty() || closed_.load(std::memory_order_acquire)) {
-    return;  // a posted flush or the write in progress takes these frames along
+  if (writing_ || outbound_.empty() || closed_.load(std::memory_order_acquire)) {
+    return;  // the write in progress takes these frames along when it completes
+  }
+  if (flush_posted_) {
+    // The posted flush waits for this worker's current task, like anything it posts. A task
+    // that keeps sending (one handler streaming many messages) must not pile its frames up
+    // until it returns: past a bound, they go through the transport's thread now, which then
+    // drains the buffer alongside the task, as it did before writes were batched.
+    if (outbound_.size() >= kDeferredFlushBytes) flush_locked();
+    return;
   }
   flush_posted_ = true;
   lock.unlock();

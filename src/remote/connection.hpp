@@ -100,10 +100,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   /// fast path for a lone request or answer, which then costs no wake-up of the transport's
   /// thread. Otherwise the write is batched: called from an executor task, it is made by
   /// that worker once the tasks queued on it have run (`Executor::post_after_queued`), so the
-  /// frames they add go out in the same system call and no other thread is woken for it;
-  /// from any other thread, through the transport's thread, where frames queued meanwhile
-  /// coalesce the same way. Whatever a direct write cannot place at once goes through the
-  /// transport's thread too. Any thread.
+  /// frames they add go out in the same system call and no other thread is woken for it.
+  /// (Past `kDeferredFlushBytes` waiting, the transport's thread takes over: a task that
+  /// sends a stream of frames has them drained meanwhile.) From any other thread, the write
+  /// goes through the transport's thread, where frames queued meanwhile coalesce the same
+  /// way. Whatever a direct write cannot place at once goes there too. Any thread.
   void flush(bool direct);
 
   /// Bytes handed to the transport so far (a frame ending at or below this may have been
@@ -153,6 +154,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void end_write_locked();
   /// Rounds of `flush(direct)` on one call before the rest is left to the transport thread.
   static constexpr int kDirectRounds = 4;
+  /// Bytes a batched flush (see `flush`) may leave waiting for the worker before the write
+  /// is handed to the transport's thread instead.
+  static constexpr std::size_t kDeferredFlushBytes = std::size_t{64} << 10;
   void close_after_flush(std::error_code why);
   const char* role_name() const noexcept;
 
