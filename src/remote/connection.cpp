@@ -208,7 +208,7 @@ void Connection::flush(bool direct) {
   // frames too (callers resumed by one read, an actor answering a batch of requests). One
   // write after them takes every frame in one system call, from this worker — without the
   // wake-up of the transport's thread that flush_locked() would cost.
-  if (writing_ || outbound_.empty() || closed_.load(std::memory_order_acquire)) {
+  if (!can_start_write_locked()) {
     return;  // the write in progress takes these frames along when it completes
   }
   if (flush_posted_) {
@@ -232,7 +232,7 @@ void Connection::flush_direct(std::unique_lock<cineyma::detail::SpinMutex>& lock
   // A few rounds: frames that other threads queued while we were in send(2) go out with the
   // next round from this thread too, instead of waking the transport's thread for them.
   for (int round = 0; round < kDirectRounds; ++round) {
-    if (writing_ || outbound_.empty() || closed_.load(std::memory_order_acquire)) return;
+    if (!can_start_write_locked()) return;
     // Claim the write, as flush_locked does, but write from this thread with the lock
     // released: frames queued meanwhile by other threads wait in outbound_.
     claim_write_locked();
@@ -256,6 +256,10 @@ void Connection::flush_direct(std::unique_lock<cineyma::detail::SpinMutex>& lock
   const std::error_code why = close_reason_;
   lock.unlock();
   if (close_now) close(why);
+}
+
+bool Connection::can_start_write_locked() const noexcept {
+  return !writing_ && !outbound_.empty() && !closed_.load(std::memory_order_acquire);
 }
 
 void Connection::claim_write_locked() {
@@ -293,7 +297,7 @@ void Connection::queue_raw_locked(const std::string& body) {
 }
 
 void Connection::flush_locked() {
-  if (writing_ || outbound_.empty() || closed_.load(std::memory_order_acquire)) return;
+  if (!can_start_write_locked()) return;
   claim_write_locked();
   stream_->async_write(bytes_of(in_flight_),
                        [self = shared_from_this()](Result<void> r) { self->on_written(r); });

@@ -148,6 +148,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   /// After a write finished (async or direct): hands on what was queued meanwhile; true when
   /// the connection must now close (close_after_flush and nothing left to write).
   bool write_done_locked();
+  /// Something is queued, no write is in progress, and the connection is open.
+  bool can_start_write_locked() const noexcept;
   /// Starts a write of everything queued: moves outbound_ to in_flight_ and counts it handed.
   void claim_write_locked();
   /// The write in progress is complete: releases the claim and the buffer.

@@ -19,7 +19,11 @@ constexpr std::uint32_t kLastKnownErrc = static_cast<std::uint32_t>(Errc::alread
 // compares the two): building a generated message first would copy every string once more,
 // which is most of the cost of a small envelope. The decoder below reads it by hand too.
 constexpr std::uint32_t kWireVarint = 0;
+constexpr std::uint32_t kWireFixed64 = 1;
 constexpr std::uint32_t kWireBytes = 2;
+constexpr std::uint32_t kWireStartGroup = 3;
+constexpr std::uint32_t kWireEndGroup = 4;
+constexpr std::uint32_t kWireFixed32 = 5;
 
 std::size_t varint_size(std::uint64_t v) noexcept {
   std::size_t n = 1;
@@ -188,8 +192,10 @@ class WireReader {
 
   bool at_end() const noexcept { return p_ == end_; }
 
+  static constexpr int kMaxVarintBytes = 10;
+
   /// A varint of at most `max_bytes` bytes; bits beyond 64 are dropped, as protobuf does.
-  bool varint(std::uint64_t& out, int max_bytes) noexcept {
+  bool varint(std::uint64_t& out, int max_bytes = kMaxVarintBytes) noexcept {
     std::uint64_t v = 0;
     for (int i = 0; i < max_bytes; ++i) {
       if (p_ == end_) return false;
@@ -225,7 +231,7 @@ class WireReader {
     switch (tag & 7) {
       case kWireVarint: {
         std::uint64_t ignored = 0;
-        return varint(ignored, kMaxVarintBytes);
+        return varint(ignored);
       }
       case kWireFixed64:
         return advance(8);
@@ -250,13 +256,8 @@ class WireReader {
   }
 
  private:
-  static constexpr int kMaxVarintBytes = 10;
   static constexpr int kMaxTagBytes = 5;
   static constexpr int kMaxGroupDepth = 100;  // protobuf's default recursion limit
-  static constexpr std::uint32_t kWireFixed64 = 1;
-  static constexpr std::uint32_t kWireStartGroup = 3;
-  static constexpr std::uint32_t kWireEndGroup = 4;
-  static constexpr std::uint32_t kWireFixed32 = 5;
 
   bool advance(std::size_t n) noexcept {
     if (static_cast<std::size_t>(end_ - p_) < n) return false;
@@ -300,23 +301,23 @@ Result<Envelope> decode_envelope(std::span<const std::byte> body) {
     switch (tag) {
       case wire_tag(1, kWireBytes): ok = in.bytes(e.message_type); break;
       case wire_tag(2, kWireBytes): ok = in.bytes(e.payload); break;
-      case wire_tag(3, kWireVarint): ok = in.varint(e.correlation_id, 10); break;
+      case wire_tag(3, kWireVarint): ok = in.varint(e.correlation_id); break;
       case wire_tag(4, kWireBytes): ok = in.bytes(e.sender_node); break;
       case wire_tag(5, kWireBytes): ok = in.bytes(e.target_actor); break;
       case wire_tag(6, kWireVarint):
         // An open enum: protobuf keeps the low 32 bits as an int32.
-        ok = in.varint(v, 10);
+        ok = in.varint(v);
         kind = static_cast<std::int32_t>(static_cast<std::uint32_t>(v));
         break;
       case wire_tag(7, kWireVarint):
-        ok = in.varint(v, 10);
+        ok = in.varint(v);
         error_code = static_cast<std::uint32_t>(v);
         break;
       case wire_tag(8, kWireBytes): ok = in.bytes(e.error_text); break;
       default:
         // A zero tag or an end group ends a message early, which the parser of a whole
         // buffer refuses; anything else is a field we do not know, skipped.
-        ok = tag != 0 && (tag & 7) != 4 && in.skip(tag, 0);
+        ok = tag != 0 && (tag & 7) != kWireEndGroup && in.skip(tag, 0);
         break;
     }
     if (!ok) return fail(Errc::decode_error);
