@@ -20,6 +20,12 @@ struct RealEnvironmentOptions {
   std::uint64_t seed = 0;
   /// Name shown in logs.
   std::string name = "real";
+  /// When a plain thread blocks on a request without a deadline (`addr.send(m).get()`) to an
+  /// actor that is idle, the request's message is handled on that thread instead of being
+  /// handed to a worker and the reply handed back (see `Executor::run_inline`). The handler
+  /// runs exactly as on a worker (one message, then the actor goes back to the workers if
+  /// more is queued); only the thread differs. Off: every handler runs on a worker.
+  bool inline_blocking_calls = true;
 };
 
 /// Real-time, multi-threaded environment. Threads start in the constructor and are joined in

@@ -40,7 +40,7 @@ struct RealEnvironment::Impl {
         clock(io.context(), std::chrono::steady_clock::now(), name),
         transport(io.context()),
         random(options.seed),
-        executor(worker_count(options.worker_threads), name) {
+        executor(worker_count(options.worker_threads), name, options.inline_blocking_calls) {
     io.start();
   }
 

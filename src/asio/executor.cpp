@@ -267,6 +267,7 @@ struct RealExecutor::Worker {
 };
 
 thread_local RealExecutor::Worker* RealExecutor::current_worker_ = nullptr;
+thread_local const RealExecutor* RealExecutor::inline_executor_ = nullptr;
 
 void RealExecutor::Worker::main_loop() {
   current_worker_ = this;
@@ -448,8 +449,8 @@ void RealExecutor::Worker::park() {
 // ---------------------------------------------------------------------------------------
 // RealExecutor
 
-RealExecutor::RealExecutor(std::size_t workers, std::string name)
-    : name_(std::move(name)), max_searchers_(std::max<std::size_t>(workers / 2, 1)) {
+RealExecutor::RealExecutor(std::size_t workers, std::string name, bool inline_runs)
+    : name_(std::move(name)), inline_runs_(inline_runs), max_searchers_(std::max<std::size_t>(workers / 2, 1)) {
   workers = std::max<std::size_t>(workers, 1);
   // All workers exist before any thread starts: threads index each other's queues.
   workers_.reserve(workers);
@@ -603,9 +604,31 @@ bool RealExecutor::block_until(BlockingEvent& ev, std::optional<std::chrono::nan
   return ev.wait_for(*timeout);
 }
 
+bool RealExecutor::run_inline(Runnable& r) noexcept {
+  // Not on a worker of ours (the caller is about to block, which a worker must not), not
+  // nested in another inline run, and not once shutdown has begun (the drain is the
+  // workers' business).
+  if (!inline_runs_ || in_executor_thread() || inline_executor_ != nullptr ||
+      stopping_flag_.load(std::memory_order_acquire)) {
+    return false;
+  }
+  inline_executor_ = this;
+  // The same last line of defence as Worker::run: the framework contains user exceptions
+  // itself, and one that escapes must not unwind through the caller's blocking call.
+  try {
+    r.run();
+  } catch (const std::exception& e) {
+    spdlog::error("cineyma[{}]: a task run inline threw (contained): {}", name_, e.what());
+  } catch (...) {
+    spdlog::error("cineyma[{}]: a task run inline threw a non-std exception (contained)", name_);
+  }
+  inline_executor_ = nullptr;
+  return true;
+}
+
 bool RealExecutor::in_executor_thread() const noexcept {
   const Worker* w = current_worker_;
-  return w != nullptr && &w->exec == this;
+  return (w != nullptr && &w->exec == this) || inline_executor_ == this;
 }
 
 }  // namespace cineyma::real

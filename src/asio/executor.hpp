@@ -136,7 +136,8 @@ class InjectionQueue {
 class RealExecutor final : public Executor {
  public:
   /// Starts `workers` threads (at least 1). `name` appears in logs and thread names.
-  RealExecutor(std::size_t workers, std::string name);
+  /// `inline_runs`: whether `run_inline` runs tasks on the calling thread.
+  RealExecutor(std::size_t workers, std::string name, bool inline_runs = true);
   /// Calls `shutdown()`.
   ~RealExecutor() override;
   RealExecutor(const RealExecutor&) = delete;
@@ -146,6 +147,7 @@ class RealExecutor final : public Executor {
   void post(detail::UniqueFunction f) override;
   void post_after_queued(detail::UniqueFunction f) override;
   bool block_until(BlockingEvent& ev, std::optional<std::chrono::nanoseconds> timeout) override;
+  bool run_inline(Runnable& r) noexcept override;
   bool in_executor_thread() const noexcept override;
   std::size_t concurrency() const noexcept override { return workers_.size(); }
 
@@ -159,6 +161,8 @@ class RealExecutor final : public Executor {
   // The worker the calling thread is, if any: `post` keeps a worker's own posts local, and
   // `in_executor_thread` compares its executor.
   static thread_local Worker* current_worker_;
+  // The executor whose task the calling (non-worker) thread is running via run_inline.
+  static thread_local const RealExecutor* inline_executor_;
 
   void inject(Runnable& r);
   Runnable* pop_injected(LocalQueue* batch_into) noexcept;
@@ -168,6 +172,7 @@ class RealExecutor final : public Executor {
   void wake_one() noexcept;
 
   const std::string name_;
+  const bool inline_runs_;
   std::vector<std::unique_ptr<Worker>> workers_;
 
   // The injection queue, for posts from non-worker threads and overflow from local queues.

@@ -18,6 +18,9 @@ namespace cineyma::detail {
 
 namespace {
 thread_local Executor* tl_executor = nullptr;
+// The cell an InlineCapture on this thread watches, and whether a push has scheduled it.
+thread_local CellBase* tl_capture_cell = nullptr;
+thread_local bool tl_captured = false;
 
 std::string describe(const std::exception_ptr& ep) {
   try {
@@ -141,7 +144,31 @@ void CellBase::schedule() noexcept {
   if (scheduled_.load(std::memory_order_seq_cst)) return;
   if (scheduled_.exchange(true, std::memory_order_seq_cst)) return;
   add_ref();  // owned by the scheduled state until the run that clears it
+  if (tl_capture_cell == this) [[unlikely]] {
+    tl_captured = true;  // InlineCapture::finish runs or posts it, once our locks are released
+    return;
+  }
   env_.executor().post(*this);
+}
+
+CellBase::InlineCapture::InlineCapture(CellBase& cell) noexcept : cell_(cell) {
+  CINEYMA_ASSERT(tl_capture_cell == nullptr);
+  tl_capture_cell = &cell;
+  tl_captured = false;
+}
+
+CellBase::InlineCapture::~InlineCapture() { finish(); }
+
+void CellBase::InlineCapture::finish() noexcept {
+  if (!std::exchange(active_, false)) return;
+  tl_capture_cell = nullptr;
+  if (!std::exchange(tl_captured, false)) return;
+  // We hold the scheduled state (and its reference), so nobody else runs the cell until
+  // this run ends; the flag is read by that run only.
+  cell_.inline_run_ = true;
+  if (cell_.env_.executor().run_inline(cell_)) return;
+  cell_.inline_run_ = false;
+  cell_.env_.executor().post(cell_);
 }
 
 void CellBase::push_waiting(PushWaiter& w) noexcept {
@@ -286,10 +313,14 @@ bool CellBase::any_stream_ready() const noexcept {
   return false;
 }
 
+void CellBase::drop_removed_streams() noexcept {
+  std::erase_if(streams_->list, [](const std::unique_ptr<StreamSource>& s) { return s->removed; });
+}
+
 bool CellBase::poll_streams() noexcept {
   StreamSet& set = *streams_;
   // Destroy removed and ended streams here, where none of them is being polled.
-  std::erase_if(set.list, [](const std::unique_ptr<StreamSource>& s) { return s->removed; });
+  drop_removed_streams();
   // Clear the wake-up bit before reading the ready flags: a producer that sets a flag after
   // our read also sets the bit again, and finish_run reschedules on it.
   if (signals_.load(std::memory_order_relaxed) & kStream) {
@@ -479,7 +510,11 @@ void CellBase::run() {
   }
   // BUGGIFY: yield after one message instead of a quantum, so that the simulator explores
   // interleavings a full quantum hides. Legal: the quantum is a fairness knob, not a promise.
-  int budget = CINEYMA_BUGGIFY_WITH(faults_) ? 1 : kThroughputQuantum;
+  // An inline run (InlineCapture) handles one message: the blocked caller's own, which is
+  // what it runs it for; anything behind it belongs to the workers.
+  int budget = (std::exchange(inline_run_, false) || CINEYMA_BUGGIFY_WITH(faults_))
+                   ? 1
+                   : kThroughputQuantum;
   // Streams and the mailbox take turns while both have work: a message, then one stream
   // item, and so on (the original polled streams only when the mailbox was empty, so a busy
   // mailbox starved them).
@@ -513,6 +548,9 @@ void CellBase::run() {
     if (streams_ && poll_streams()) continue;
     break;
   }
+  // A run that ends on its budget right after a handler removed a stream must not leave the
+  // source alive until some later run: its senders wait to see the channel closed.
+  if (streams_) drop_removed_streams();
   release_slots();  // before finish_run reads the count, and before the cell goes idle
   finish_run();
 }

@@ -8,8 +8,10 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -156,4 +158,125 @@ TEST_CASE("stress: concurrent requesters and a stop never hang", "[stress][real]
   CHECK(ok.load() + stopped.load() == kRequesters * kPer);
   CHECK(stopped.load() > 0);
   CHECK(ok.load() >= kRequesters * kPer / 4);
+}
+
+// ---- blocking calls run inline (RealEnvironmentOptions::inline_blocking_calls) --------------
+
+namespace {
+
+struct WhereAmI {
+  using reply = std::thread::id;
+};
+struct Explode {
+  using reply = int;
+};
+struct Echo {
+  int v;
+  using reply = int;
+};
+struct EchoAfterHop {
+  int v;
+  using reply = int;
+};
+
+/// Reports the thread it runs on; `EchoAfterHop` suspends on a request to `peer` first.
+class Probe : public Actor<Probe> {
+ public:
+  explicit Probe(Addr<Probe> peer = {}) : peer_(std::move(peer)) {}
+  std::thread::id handle(const WhereAmI&, Context&) { return std::this_thread::get_id(); }
+  int handle(const Explode&, Context&) { throw std::runtime_error("exploded on purpose"); }
+  int handle(Echo m, Context&) { return m.v; }
+  Task<int> handle(EchoAfterHop m, Context&) {
+    Result<int> r = co_await peer_.send(Echo{m.v});
+    co_return r.value() + 1;
+  }
+
+ private:
+  Addr<Probe> peer_;
+};
+
+/// A real runtime with the inline option set as asked.
+struct InlineRuntime {
+  explicit InlineRuntime(bool inline_calls)
+      : env(RealEnvironmentOptions{2, 0, "inline", inline_calls}), system(env) {}
+  ~InlineRuntime() { (void)system.shutdown(std::chrono::seconds(60)); }
+  RealEnvironment env;
+  ActorSystem system;
+};
+
+/// Blocking calls without a deadline until one is handled on this thread, or 20 s pass.
+bool some_call_runs_here(Addr<Probe>& probe) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < until) {
+    Result<std::thread::id> where = probe.send(WhereAmI{}).get();
+    if (where && *where == std::this_thread::get_id()) return true;
+  }
+  return false;
+}
+
+/// Polls until `probe` no longer accepts messages, or 20 s pass.
+bool wait_until_stopped(const Addr<Probe>& probe) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (probe.is_alive()) {
+    if (std::chrono::steady_clock::now() >= until) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+/// How many of `n` calls were handled on this thread.
+template <typename Call>
+int calls_run_here(int n, Call call) {
+  int here = 0;
+  for (int i = 0; i < n; ++i) {
+    Result<std::thread::id> where = call();
+    REQUIRE(where);
+    if (*where == std::this_thread::get_id()) ++here;
+  }
+  return here;
+}
+
+}  // namespace
+
+TEST_CASE("inline calls: a blocking call to an idle actor is handled on the calling thread",
+          "[stress][real][inline]") {
+  InlineRuntime rt(true);
+  Addr<Probe> probe = rt.system.spawn(Probe{});
+  CHECK(some_call_runs_here(probe));
+  // A deadline keeps the caller free to give up, so its handler always runs on a worker.
+  CHECK(calls_run_here(2'000, [&] { return probe.send(WhereAmI{}, std::chrono::seconds(20)).get(); }) == 0);
+  // Another thread's calls interleave with ours; each still gets its own answer.
+  std::thread other([&] {
+    for (int i = 0; i < 20'000; ++i) REQUIRE(probe.send(Echo{i}).get().value() == i);
+  });
+  for (int i = 0; i < 20'000; ++i) REQUIRE(probe.send(Echo{-i}).get().value() == -i);
+  other.join();
+}
+
+TEST_CASE("inline calls: with the option off every handler runs on a worker",
+          "[stress][real][inline]") {
+  InlineRuntime rt(false);
+  Addr<Probe> probe = rt.system.spawn(Probe{});
+  CHECK(calls_run_here(2'000, [&] { return probe.send(WhereAmI{}).get(); }) == 0);
+}
+
+TEST_CASE("inline calls: a handler that throws inline fails the call and stops the actor",
+          "[stress][real][inline]") {
+  InlineRuntime rt(true);
+  for (int i = 0; i < 50; ++i) {
+    Addr<Probe> probe = rt.system.spawn(Probe{});
+    REQUIRE(some_call_runs_here(probe));  // idle now, and its calls may run here
+    CHECK(probe.send(Explode{}).get().is(Errc::handler_failed));
+    // Top-level actors stop on failure (supervision), wherever the handler ran.
+    REQUIRE(wait_until_stopped(probe));
+    CHECK(probe.send(Echo{1}).get().is(Errc::actor_stopped));
+  }
+}
+
+TEST_CASE("inline calls: an async handler that suspends inline completes on the workers",
+          "[stress][real][inline]") {
+  InlineRuntime rt(true);
+  Addr<Probe> peer = rt.system.spawn(Probe{});
+  Addr<Probe> front = rt.system.spawn(Probe{peer});
+  for (int i = 0; i < 5'000; ++i) REQUIRE(front.send(EchoAfterHop{i}).get().value() == i + 1);
 }

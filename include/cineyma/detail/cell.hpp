@@ -240,6 +240,25 @@ class CellBase : public Runnable {
 
   /// Runtime use: posts the very first run of a new cell (it is born scheduled).
   void start() noexcept;
+
+  /// RAII, for a plain thread about to block on a request: while one is alive, a push from
+  /// this thread that makes `cell` scheduled does not post it; `finish()` then runs one
+  /// message of it on this thread (`Executor::run_inline`) or, where that is not possible,
+  /// posts it. Nothing else changes: the scheduled flag is taken as usual, so the cell still
+  /// runs on one thread at a time, and whatever remains queued goes to the workers.
+  class InlineCapture {
+   public:
+    explicit InlineCapture(CellBase& cell) noexcept;
+    ~InlineCapture();
+    InlineCapture(const InlineCapture&) = delete;
+    InlineCapture& operator=(const InlineCapture&) = delete;
+    /// Ends the capture; runs or posts the cell if a push scheduled it meanwhile.
+    void finish() noexcept;
+
+   private:
+    CellBase& cell_;
+    bool active_ = true;
+  };
   /// Runtime use, before `start()`: how this child is supervised.
   void set_strategy(const SupervisorStrategy& s) noexcept { strategy_ = s; }
   /// Cell thread: how this actor's children restart together.
@@ -328,6 +347,8 @@ class CellBase : public Runnable {
   void cancel_instance_timers() noexcept;
   /// Hands one item of the next ready stream (round-robin) to the actor; false if none.
   bool poll_streams() noexcept;
+  /// Destroys the streams a handler removed (never while one of them is being polled).
+  void drop_removed_streams() noexcept;
   bool any_stream_ready() const noexcept;
   /// The instance is going away: destroys its streams without `finished`.
   void drop_streams() noexcept;
@@ -409,6 +430,7 @@ class CellBase : public Runnable {
   Phase phase_ = Phase::created;
   bool stop_requested_ = false;
   bool inject_faults_ = true;  // false for the library's own actors (see exempt_...)
+  bool inline_run_ = false;    // the next run is an InlineCapture's: one message only
 
  public:
   /// Runtime use: the system's intrusive list of top-level actors (guarded by its mutex).

@@ -150,7 +150,16 @@ class [[nodiscard]] Request final : private PushWaiter {
   Result<R> get() && {
     BlockingEvent ev;
     completion_->set_waker(Waker{nullptr, nullptr, &ev});
-    launch();
+    if (cell_ && !timeout_) {
+      // Without a deadline the caller waits for the handler however long it runs, so it may
+      // as well run it (if the actor is idle): no hand-off to a worker and back. With one,
+      // the caller must be free to give up at the deadline, so the handler runs elsewhere.
+      CellBase::InlineCapture capture(*cell_);
+      launch();
+      capture.finish();
+    } else {
+      launch();
+    }
     // Set at once if never sent (then the environment may already be gone: don't touch it).
     if (!ev.is_set_settled()) block_on(cell_->env().executor(), ev);
     if (!completion_->done()) {

@@ -137,6 +137,21 @@ class Executor {
   virtual bool block_until(BlockingEvent& ev,
                            std::optional<std::chrono::nanoseconds> timeout) = 0;
 
+  /// Runs `r` on the calling thread, as one of this executor's tasks, and returns true; or
+  /// returns false without running it when this executor does not lend itself to that (the
+  /// caller then posts `r`). Used by a plain thread that is about to block on a request to an
+  /// idle actor: running the actor's one message there spares two cross-thread hand-offs
+  /// (.NET's `Task.Wait` inlines a task that has not started, for the same reason).
+  ///
+  /// Called only from a thread that may block (never from a task of this executor). While
+  /// `r` runs, `in_executor_thread()` is true on the calling thread, so a blocking wait made
+  /// from inside it is caught as it is on a worker. The default never runs inline: the
+  /// simulator keeps every choice of what runs next to its seeded scheduler.
+  virtual bool run_inline(Runnable& r) noexcept {
+    (void)r;
+    return false;
+  }
+
   /// True when the calling thread is currently running a task of this executor.
   virtual bool in_executor_thread() const noexcept = 0;
 
