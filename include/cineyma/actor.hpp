@@ -8,8 +8,12 @@
 //   };
 //
 // Hooks and handlers run on an executor thread, one at a time per actor, so an actor's
-// state needs no locks. An exception escaping any of them is a failure of the actor, handled
-// by supervision (top-level actors stop with reason `failed`); it never reaches the runtime.
+// state needs no locks. (One exception to "a worker": on the real runtime, a plain thread
+// blocked in `addr.send(m).get()` without a deadline may handle `m` itself while the actor
+// is idle — still one at a time, as one of the executor's tasks; see
+// `RealEnvironmentOptions::inline_blocking_calls`.) An exception escaping any of them is a
+// failure of the actor, handled by supervision (top-level actors stop with reason
+// `failed`); it never reaches the runtime.
 // An actor must be movable (it is moved into its cell at spawn).
 #pragma once
 

@@ -9,7 +9,8 @@
 //   co_await addr.do_send(msg)    Result<void>: waits for a free slot (backpressure)
 //   co_await addr.send(msg)       Result<reply>: waits for space, then for the reply
 //   addr.send(msg, 2s)            ... with a deadline covering both waits (Errc::timeout)
-//   std::move(op).get()           the same, blocking a non-actor thread
+//   std::move(op).get()           the same, blocking a non-actor thread (a request without a
+//                                 deadline to an idle actor may be handled on that thread)
 //
 // `send` fails with `handler_failed` when the handler throws, and with `actor_stopped` when
 // the actor stopped before handling the request: a request never hangs because its actor died.

@@ -450,7 +450,9 @@ void RealExecutor::Worker::park() {
 // RealExecutor
 
 RealExecutor::RealExecutor(std::size_t workers, std::string name, bool inline_runs)
-    : name_(std::move(name)), inline_runs_(inline_runs), max_searchers_(std::max<std::size_t>(workers / 2, 1)) {
+    : name_(std::move(name)),
+      inline_runs_(inline_runs),
+      max_searchers_(std::max<std::size_t>(workers / 2, 1)) {
   workers = std::max<std::size_t>(workers, 1);
   // All workers exist before any thread starts: threads index each other's queues.
   workers_.reserve(workers);
