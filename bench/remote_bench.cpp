@@ -89,20 +89,27 @@ int run_server(const Options& o, int port_fd, int stop_fd) {
   cineyma::RealEnvironment env{{.worker_threads = o.workers, .seed = 0, .name = "server"}};
   cineyma::ActorSystem system(env);
   auto echo = system.spawn(EchoActor{});
-  cineyma::remote::ServerOptions so;
-  so.handshake = identity("server");
-  cineyma::remote::RemoteServer server(env, so);
-  cineyma::remote::MessageRouter router;
-  router.route<BenchRequest>(echo);
-  if (!server.expose("echo", std::move(router))) die("expose");
-  auto at = server.start();
-  if (!at) die("server start");
-  const std::uint16_t port = at->port;
-  if (::write(port_fd, &port, sizeof port) != sizeof port) die("write port");
+  // Two servers for the same actor: the default, and one that hands every request to a
+  // worker (inline_dispatch off), so the hand-off's cost stays measured beside it.
+  std::uint16_t ports[2] = {0, 0};
+  std::vector<std::unique_ptr<cineyma::remote::RemoteServer>> servers;
+  for (int i = 0; i < 2; ++i) {
+    cineyma::remote::ServerOptions so;
+    so.handshake = identity("server");
+    so.inline_dispatch = i == 0;
+    servers.push_back(std::make_unique<cineyma::remote::RemoteServer>(env, so));
+    cineyma::remote::MessageRouter router;
+    router.route<BenchRequest>(echo);
+    if (!servers.back()->expose("echo", std::move(router))) die("expose");
+    auto at = servers.back()->start();
+    if (!at) die("server start");
+    ports[i] = at->port;
+  }
+  if (::write(port_fd, ports, sizeof ports) != sizeof ports) die("write port");
   char c;
   while (::read(stop_fd, &c, 1) > 0) {
   }
-  server.shutdown();
+  for (auto& s : servers) s->shutdown();
   (void)system.shutdown();
   return 0;
 }
@@ -134,23 +141,15 @@ class Driver : public cineyma::Actor<Driver> {
   std::shared_ptr<cineyma::BlockingEvent> all_done_;
 };
 
-void run_client(const Options& o, std::uint16_t port) {
-  cineyma::RealEnvironment env{{.worker_threads = o.workers, .seed = 0, .name = "client"}};
-  cineyma::ActorSystem system(env);
-  cineyma::remote::ClientOptions co;
-  co.server = {"127.0.0.1", port};
-  co.handshake = identity("client");
-  cineyma::remote::RemoteClient client(env, co);
-  if (!client.connect().get()) die("connect");
-  auto remote = client.remote_addr<Protocol>("echo");
-
-  // ---- 1. round trip from a plain thread -----------------------------------------------------
+/// One call at a time from this (plain) thread: the per-call latencies.
+cineyma_bench::LatencyStats round_trips(cineyma::remote::RemoteAddr<Protocol>& remote,
+                                   std::size_t rounds) {
   BenchRequest req;
   req.set_payload(std::string(64, '\x42'));
   std::vector<double> us;
-  us.reserve(o.rounds);
-  const std::size_t warmup = o.rounds / 10;
-  for (std::size_t i = 0; i < warmup + o.rounds; ++i) {
+  us.reserve(rounds);
+  const std::size_t warmup = rounds / 10;
+  for (std::size_t i = 0; i < warmup + rounds; ++i) {
     req.set_request_id(i);
     const auto t0 = Clock::now();
     auto r = remote.call(req).get();
@@ -158,13 +157,42 @@ void run_client(const Options& o, std::uint16_t port) {
     if (!r || r->request_id() != i || r->payload().size() != 64) die("call failed");
     if (i >= warmup) us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
   }
-  const auto rtt = cineyma_bench::summarize(std::move(us));
+  return cineyma_bench::summarize(std::move(us));
+}
+
+cineyma::remote::ClientOptions client_options(std::uint16_t port) {
+  cineyma::remote::ClientOptions co;
+  co.server = {"127.0.0.1", port};
+  co.handshake = identity("client");
+  return co;
+}
+
+void run_client(const Options& o, const std::uint16_t (&ports)[2]) {
+  cineyma::RealEnvironment env{{.worker_threads = o.workers, .seed = 0, .name = "client"}};
+  cineyma::ActorSystem system(env);
+  cineyma::remote::RemoteClient client(env, client_options(ports[0]));
+  if (!client.connect().get()) die("connect");
+  auto remote = client.remote_addr<Protocol>("echo");
+
+  // ---- 1. round trip from a plain thread -----------------------------------------------------
+  const auto rtt = round_trips(remote, o.rounds);
   std::printf("cineyma remote call, 64 B, two processes, .get() from a plain thread: %zu calls, "
               "median %.1f us, p99 %.1f us, mean %.1f us\n",
               rtt.samples, rtt.median_us, rtt.p99_us, rtt.mean_us);
   if (o.peer_lines) {
     std::printf("SAMPLE cineyma remote_rtt_us %.3f\nSAMPLE cineyma remote_rtt_p99_us %.3f\n",
                 rtt.median_us, rtt.p99_us);
+  }
+  {
+    // The same against the server that hands each request to a worker.
+    cineyma::remote::RemoteClient other(env, client_options(ports[1]));
+    if (!other.connect().get()) die("connect");
+    auto on_worker = other.remote_addr<Protocol>("echo");
+    const auto w = round_trips(on_worker, o.rounds);
+    std::printf("  ... the server handing each request to a worker (inline_dispatch off): "
+                "median %.1f us, p99 %.1f us\n",
+                w.median_us, w.p99_us);
+    other.close();
   }
   std::fflush(stdout);
 
@@ -300,9 +328,9 @@ int main(int argc, char** argv) {
   }
   ::close(port_pipe[1]);
   ::close(stop_pipe[0]);
-  std::uint16_t port = 0;
-  if (::read(port_pipe[0], &port, sizeof port) != sizeof port) die("read port");
-  run_client(o, port);
+  std::uint16_t ports[2] = {0, 0};
+  if (::read(port_pipe[0], ports, sizeof ports) != sizeof ports) die("read port");
+  run_client(o, ports);
   ::close(stop_pipe[1]);
   int status = 0;
   ::waitpid(child, &status, 0);

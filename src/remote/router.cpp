@@ -5,6 +5,8 @@
 
 #include "../core/log.hpp"
 
+#include <utility>
+
 namespace cineyma::remote {
 
 void Reply::respond(std::string message_type, std::string payload) noexcept {
@@ -57,6 +59,49 @@ void start_detached(Executor& ex, Task<void> task) {
   // first leg runs here, on the transport thread, up to the first suspension (the enqueue).
   cineyma::detail::ExecutorScope scope(&ex);
   std::move(task).start_detached(&finish_detached, nullptr);
+}
+
+namespace {
+// Set by InlineDispatchScope; consumed by the first start_forward in it.
+thread_local bool tl_inline_dispatch = false;
+// While start_forward runs a handler inline: the first resumption posted to a relay on this
+// thread is parked here instead of going to the workers.
+thread_local bool tl_relay_collecting = false;
+thread_local Runnable* tl_relay_deferred = nullptr;
+}  // namespace
+
+void RelayExecutor::post(Runnable& r) {
+  if (tl_relay_collecting && tl_relay_deferred == nullptr) {
+    tl_relay_deferred = &r;
+    return;
+  }
+  inner_.post(r);
+}
+
+InlineDispatchScope::InlineDispatchScope(bool allow) noexcept { tl_inline_dispatch = allow; }
+InlineDispatchScope::~InlineDispatchScope() { tl_inline_dispatch = false; }
+
+void start_forward(cineyma::detail::CellBase& cell, Executor& ex, Task<void> task) {
+  if (!std::exchange(tl_inline_dispatch, false)) {
+    start_detached(ex, std::move(task));
+    return;
+  }
+  {
+    // The enqueue inside the task's first leg schedules the actor if it was idle; the capture
+    // keeps that from reaching a worker, and finish() runs the actor's one message here
+    // (or posts it after all, when the executor declines).
+    cineyma::detail::CellBase::InlineCapture capture(cell);
+    start_detached(ex, std::move(task));
+    tl_relay_collecting = true;
+    capture.finish();
+    tl_relay_collecting = false;
+  }
+  // The handler answered during that run: its completion posted the task's resumption to
+  // the relay, which kept it for us. Posting it would wake a worker just to serialise the
+  // answer and write it; this thread is free now, so it does that itself.
+  if (Runnable* r = std::exchange(tl_relay_deferred, nullptr)) {
+    if (!ex.run_inline(*r)) ex.post(*r);
+  }
 }
 
 }  // namespace detail

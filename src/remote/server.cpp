@@ -154,6 +154,12 @@ void RemoteServer::Core::on_envelopes(Connection& c, std::span<Envelope> batch) 
     std::lock_guard lock(mutex);  // once per read, not per frame
     stats.requests += requests;
   }
+  // A lone request on a connection with nothing else in flight is a caller waiting on one
+  // round trip: its handler may run right here (ServerOptions::inline_dispatch). Several
+  // requests in one read are pipelined traffic, which the workers handle in parallel.
+  const bool lone = options.inline_dispatch && batch.size() == 1 &&
+                    c.in_flight.load(std::memory_order_relaxed) == 0;
+  detail::InlineDispatchScope inline_scope(lone);
   for (Envelope& e : batch) on_envelope(c, std::move(e));
 }
 

@@ -7,7 +7,9 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -165,6 +167,94 @@ RUNTIME_TEST_CASE("remote: typed call to an exposed actor (SPEC tests 33, 34)",
   stop_server(rt, server);
   CHECK(server.stats().established == 1);
   CHECK(server.stats().closed_with_error == 0);
+}
+
+namespace {
+std::string this_thread_tag() {
+  std::ostringstream os;
+  os << std::this_thread::get_id();
+  return os.str();
+}
+
+/// Answers each Echo with the thread its handler ran on.
+class ThreadTeller : public cineyma::Actor<ThreadTeller> {
+ public:
+  remote_test::EchoReply handle(const remote_test::Echo& m, Context&) {
+    remote_test::EchoReply r;
+    r.set_id(m.id());
+    r.set_data(this_thread_tag());
+    return r;
+  }
+  remote_test::AddResult handle(const remote_test::Boom&, Context&) {
+    throw std::runtime_error("boom, on whichever thread");
+  }
+};
+}  // namespace
+
+TEST_CASE("remote: a lone request to an idle actor is handled on the transport thread "
+          "(inline_dispatch), and answered from there",
+          "[remote][server][real][inline]") {
+  using Probe = cineyma::remote::Protocol<cineyma::remote::Rpc<remote_test::Echo>,
+                                          cineyma::remote::Rpc<remote_test::Boom>,
+                                          cineyma::remote::Rpc<remote_test::Ping, remote_test::Pong>>;
+  for (const bool inline_dispatch : {true, false}) {
+    CAPTURE(inline_dispatch);
+    cineyma::test::RealRuntime rt;
+    auto teller = rt.system().spawn(ThreadTeller{});
+    // A function route runs on the transport thread: it tells us which thread that is.
+    std::mutex m;
+    std::string transport_thread;
+    MessageRouter router;
+    router.route<remote_test::Echo>(teller);
+    router.route<remote_test::Boom>(teller);
+    router.route<remote_test::Ping>([&](const remote_test::Ping& p) {
+      std::lock_guard lock(m);
+      transport_thread = this_thread_tag();
+      remote_test::Pong r;
+      r.set_n(p.n());
+      return r;
+    });
+    auto so = server_options<cineyma::test::RealRuntime>("teller-server");
+    so.inline_dispatch = inline_dispatch;
+    RemoteServer server(rt.env(), so);
+    REQUIRE(server.expose("teller", std::move(router)));
+    auto at = server.start();
+    REQUIRE(at);
+    {
+      RemoteClient client(rt.env(), client_options(*at, "client"));
+      auto remote = client.remote_addr<Probe>("teller");
+      remote_test::Ping ping;
+      ping.set_n(7);
+      REQUIRE(remote.call(ping).get());
+      const std::string transport = [&] {
+        std::lock_guard lock(m);
+        return transport_thread;
+      }();
+      REQUIRE(!transport.empty());
+      // One call at a time: each is the only request in flight, to an idle actor.
+      constexpr int kCalls = 200;
+      int on_transport = 0;
+      int wrong = 0;
+      for (int i = 0; i < kCalls; ++i) {
+        remote_test::Echo e;
+        e.set_id(static_cast<std::uint64_t>(i));
+        auto r = remote.call(e).get();
+        if (!r || r->id() != static_cast<std::uint64_t>(i)) ++wrong;
+        if (r && r->data() == transport) ++on_transport;
+      }
+      CHECK(wrong == 0);
+      CHECK(on_transport == (inline_dispatch ? kCalls : 0));
+      // A handler that throws on the transport thread fails that request, like on a worker;
+      // supervision stops the (top-level) actor, and the server goes on serving.
+      auto boom = remote.call(remote_test::Boom{}).get();
+      REQUIRE_FALSE(boom);
+      CHECK(boom.error() == cineyma::make_error_code(Errc::handler_failed));
+      auto after = remote.call(ping).get();
+      REQUIRE(after);
+      CHECK(after->n() == 7);
+    }
+    stop_server(rt, server);
+  }
 }
 
 RUNTIME_TEST_CASE("remote: raw send returns the answer envelope (SPEC tests 31, 32, 35)",

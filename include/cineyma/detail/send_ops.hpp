@@ -123,7 +123,8 @@ class [[nodiscard]] Request final : private PushWaiter {
   Request(Request&& o) noexcept
       : cell_(std::move(o.cell_)),
         completion_(std::exchange(o.completion_, nullptr)),
-        timeout_(o.timeout_) {
+        timeout_(o.timeout_),
+        resume_via_(o.resume_via_) {
     envelope = std::exchange(o.envelope, nullptr);
   }
   Request& operator=(Request&&) = delete;
@@ -132,10 +133,18 @@ class [[nodiscard]] Request final : private PushWaiter {
     if (completion_) completion_->release();
   }
 
+  /// Resume the awaiting coroutine by posting to `ex` instead of the executor current at the
+  /// `co_await`; `ex` must outlive the wait. (The remote layer relays the resumption of a
+  /// forwarded request through an executor of its own; see remote/router.hpp.)
+  Request&& resume_via(Executor& ex) && noexcept {
+    resume_via_ = &ex;
+    return std::move(*this);
+  }
+
   bool await_ready() const noexcept { return false; }
   void await_suspend(std::coroutine_handle<> h) noexcept {
     resume_.handle = h;
-    resume_.executor = current_executor();
+    resume_.executor = resume_via_ != nullptr ? resume_via_ : current_executor();
     CINEYMA_ASSERT_MSG(resume_.executor, "co_await send() outside an actor");
     completion_->set_waker(Waker{resume_.executor, &resume_, nullptr});
     launch();
@@ -208,6 +217,7 @@ class [[nodiscard]] Request final : private PushWaiter {
   RefPtr<CellBase> cell_;
   Completion<R>* completion_;
   std::optional<Duration> timeout_;
+  Executor* resume_via_ = nullptr;
   ResumeRunnable resume_;
   std::atomic<bool> pushed_{false};
 };

@@ -17,7 +17,9 @@
 // Threading: routers and nodes are configured before they are exposed, then only read; they
 // are safe to read from any thread. Handlers run on a transport thread (the io thread on the
 // real runtime): a raw or function handler must return quickly and never block. `route<M>(addr)`
-// only enqueues to the actor, so the actor's handler runs on the actor's executor as usual.
+// enqueues to the actor, so the actor's handler runs on the actor's executor as usual — on a
+// worker, or, for a lone request to an idle actor, as one of the executor's tasks on the
+// transport thread itself (`ServerOptions::inline_dispatch`).
 #pragma once
 
 #include <cineyma/addr.hpp>
@@ -104,10 +106,50 @@ namespace detail {
 /// it owns itself until it completes. Used to await an actor from a transport thread.
 void start_detached(Executor& ex, Task<void> task);
 
+/// The executor a forwarded request resumes through: `inner`, except that the one resumption
+/// posted to any relay while `start_forward` runs an actor's handler inline on this thread is
+/// kept back and run by `start_forward` itself, once the handler's run is over (outside every
+/// lock of the actor's). Lives in the forwarding coroutine's frame. Any thread.
+class RelayExecutor final : public Executor {
+ public:
+  explicit RelayExecutor(Executor& inner) noexcept : inner_(inner) {}
+  void post(Runnable& r) override;
+  void post(cineyma::detail::UniqueFunction f) override { inner_.post(std::move(f)); }
+  void post_after_queued(cineyma::detail::UniqueFunction f) override {
+    inner_.post_after_queued(std::move(f));
+  }
+  bool block_until(BlockingEvent& ev, std::optional<std::chrono::nanoseconds> t) override {
+    return inner_.block_until(ev, t);
+  }
+  bool run_inline(Runnable& r) noexcept override { return inner_.run_inline(r); }
+  bool in_executor_thread() const noexcept override { return inner_.in_executor_thread(); }
+  std::size_t concurrency() const noexcept override { return inner_.concurrency(); }
+
+ private:
+  Executor& inner_;
+};
+
+/// RAII, on a transport thread: the next `start_forward` in scope may run its actor's handler
+/// on this thread (`ServerOptions::inline_dispatch`, for a lone request). One per scope.
+class InlineDispatchScope {
+ public:
+  explicit InlineDispatchScope(bool allow) noexcept;
+  ~InlineDispatchScope();
+  InlineDispatchScope(const InlineDispatchScope&) = delete;
+  InlineDispatchScope& operator=(const InlineDispatchScope&) = delete;
+};
+
+/// `start_detached(ex, task)` for a task that forwards one request to the actor of `cell`
+/// (`forward_request`). Under an `InlineDispatchScope`, and when that actor is idle, the
+/// actor's handler and then the task's answer run here, as tasks of `ex` (`run_inline`),
+/// instead of on a worker.
+void start_forward(cineyma::detail::CellBase& cell, Executor& ex, Task<void> task);
+
 template <typename A, typename M>
 Task<void> forward_request(Addr<A> addr, M message, Reply reply) {
   using R = reply_t<M>;
-  Result<R> result = co_await addr.send(std::move(message));
+  RelayExecutor relay(addr.cell()->env().executor());
+  Result<R> result = co_await addr.send(std::move(message)).resume_via(relay);
   if (!result) {
     reply.fail(to_errc(result.error()), "the actor did not answer");
     co_return;
@@ -153,8 +195,9 @@ class MessageRouter {
       if (!reply.expects_answer()) {
         detail::start_detached(ex, detail::forward_one_way(addr, std::move(*message)));
       } else {
-        detail::start_detached(ex, detail::forward_request(addr, std::move(*message),
-                                                           std::move(reply)));
+        detail::start_forward(*addr.cell(), ex,
+                              detail::forward_request(addr, std::move(*message),
+                                                      std::move(reply)));
       }
     });
   }

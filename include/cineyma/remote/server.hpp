@@ -46,6 +46,16 @@ struct ServerOptions {
   std::size_t max_in_flight_per_connection = 65536;
   /// Bytes of answers queued for a connection that does not read, beyond which it is closed.
   std::size_t max_outbound_bytes = std::size_t{64} << 20;
+  /// A lone request (the only one in flight on its connection) to an idle actor is handled on
+  /// the transport thread that read it, and answered from there: no hand-off to a worker and
+  /// back, which is most of a loopback round trip after the network itself. One message, then
+  /// the actor goes back to the workers; requests that arrive together (pipelining) always go
+  /// to the workers. While such a handler runs, this server's other connections wait for the
+  /// transport thread: turn this off if actors exposed here may take long (more than tens of
+  /// microseconds) per request. Needs `RealEnvironmentOptions::inline_blocking_calls` (the
+  /// executor's permission to run a task on a thread of its own choosing); the simulator
+  /// never runs inline, whatever this says.
+  bool inline_dispatch = true;
 };
 
 /// Counters, for tests and monitoring (monotonic except `open_connections`).
