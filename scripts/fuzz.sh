@@ -8,7 +8,8 @@
 #     --merge   afterwards, minimise the work corpus into fuzz/corpus/<target>/ (to commit)
 #     TARGET    framing | handshake | envelope | gossip (default: all four)
 #
-# Environment: FUZZ_BUILD_DIR (default build/fuzz), FUZZ_JOBS (parallel build jobs, default 2).
+# Environment: FUZZ_BUILD_DIR (default build/fuzz), FUZZ_JOBS (parallel build jobs, default 2),
+# FUZZ_PARALLEL (targets fuzzed at once, default nproc; logs in $FUZZ_BUILD_DIR/logs/).
 # A crash leaves its input as crash-* in the work directory and fails the script; replay it
 # with the plain replay binary of the normal build: cineyma_replay_<target> <crash file>.
 set -euo pipefail
@@ -38,21 +39,45 @@ cmake -S . -B "$build" -G Ninja \
 cmake --build "$build" --parallel "${FUZZ_JOBS:-2}" \
   --target "${targets[@]/#/cineyma_fuzz_}"
 
-status=0
-for t in "${targets[@]}"; do
-  work="$build/corpus-work/$t"
-  artifacts="$build/artifacts/$t/"
+# One target per CPU at a time (FUZZ_PARALLEL, default nproc): each libFuzzer process is
+# single-threaded, so on 2 cores two targets run side by side and CI spends half the wall
+# time for the same fuzzing per target. Each target's output goes to its own log, printed
+# whole once it finishes.
+parallel=${FUZZ_PARALLEL:-$(nproc 2>/dev/null || echo 1)}
+((parallel >= 1)) || parallel=1
+logs="$build/logs"
+mkdir -p "$logs"
+
+fuzz_one() {  # $1 = target; exit status: the fuzzer's (then the merge's)
+  local t=$1 work="$build/corpus-work/$1" artifacts="$build/artifacts/$1/"
   mkdir -p "$work" "$artifacts"
   echo "==== fuzz $t for ${seconds}s (work corpus $work) ===="
   if ! "$build/fuzz/cineyma_fuzz_$t" "$work" "fuzz/corpus/$t" \
         -max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="$artifacts" \
         -rss_limit_mb=2048 -timeout=10; then
     echo "fuzz: $t FAILED; inputs in $artifacts" >&2
-    status=1
-    continue
+    return 1
   fi
   if ((merge)); then
     "$build/fuzz/cineyma_fuzz_$t" -merge=1 "fuzz/corpus/$t" "$work"
+  fi
+}
+
+declare -A pid_of
+for t in "${targets[@]}"; do
+  while (($(jobs -rp | wc -l) >= parallel)); do wait -n || true; done
+  fuzz_one "$t" >"$logs/$t.log" 2>&1 &
+  pid_of[$t]=$!
+done
+
+status=0
+for t in "${targets[@]}"; do
+  rc=0
+  wait "${pid_of[$t]}" || rc=$?
+  cat "$logs/$t.log"
+  if ((rc != 0)); then
+    echo "fuzz: $t exited $rc (log: $logs/$t.log)" >&2
+    status=1
   fi
 done
 exit $status
