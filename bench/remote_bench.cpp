@@ -7,7 +7,8 @@
 // 1. Round trip: a client process calls an echo actor in a server process (fork, loopback,
 //    handshake with a shared secret), one call at a time, from a plain thread (`.get()`), with
 //    a 64-byte payload; median and p99 per call. The raw ping-pong (two processes, blocking
-//    sockets, TCP_NODELAY, 64 bytes) runs first, and the ratio is printed.
+//    sockets, TCP_NODELAY, 64 bytes) runs first, then the reactor-shaped one (the same with
+//    epoll io threads and a polling caller, as our runtime is built), and the ratio is printed.
 // 2. Pipelined throughput: 100 actors in the client each run calls back to back (`co_await`),
 //    so 100 requests are in flight on the one connection at all times; requests per second.
 // 3. Serialization (the original's table, SPEC §8.4, but of whole envelopes): a BenchRequest
@@ -17,7 +18,8 @@
 // Every answer is checked (id and payload size); a wrong one aborts the run.
 //
 // --peer_lines also prints the figures as `SAMPLE <system> <workload> <value>` lines for
-// bench/peers/run.sh: `raw_tcp remote_rtt_us` (the floor), `cineyma remote_rtt_us`,
+// bench/peers/run.sh: `raw_tcp remote_rtt_us` (the floor), `reactor_tcp remote_rtt_us`,
+// `cineyma remote_rtt_us`,
 // `cineyma remote_rtt_p99_us`, `cineyma remote_pipelined_rps`.
 #include "tcp_pingpong.hpp"
 
@@ -316,6 +318,14 @@ int main(int argc, char** argv) {
               "median %.1f us, p99 %.1f us, mean %.1f us\n",
               raw.samples, raw.median_us, raw.p99_us, raw.mean_us);
   if (o.peer_lines) std::printf("SAMPLE raw_tcp remote_rtt_us %.3f\n", raw.median_us);
+  // The same with a reactor's thread structure and nothing else (tcp_pingpong.hpp): what the
+  // structure costs before any of our code runs.
+  const auto reactor = cineyma_bench::reactor_tcp_pingpong(o.rounds, o.rounds / 10, 64);
+  std::printf("reactor-shaped TCP ping-pong (epoll io threads, the caller polling a flag, no "
+              "framework): %zu round trips, median %.1f us (%.2fx the raw), p99 %.1f us\n",
+              reactor.samples, reactor.median_us, reactor.median_us / raw.median_us,
+              reactor.p99_us);
+  if (o.peer_lines) std::printf("SAMPLE reactor_tcp remote_rtt_us %.3f\n", reactor.median_us);
   std::fflush(stdout);
 
   int port_pipe[2], stop_pipe[2];

@@ -1,4 +1,5 @@
-// bench/tcp_pingpong.cpp — the raw TCP ping-pong baseline on its own (see tcp_pingpong.hpp).
+// bench/tcp_pingpong.cpp — the raw TCP ping-pong baseline on its own, and its reactor-shaped
+// variant (see tcp_pingpong.hpp).
 //
 //   cineyma_bench_tcp_pingpong [rounds=20000] [message_bytes=64]
 #include "tcp_pingpong.hpp"
@@ -13,5 +14,9 @@ int main(int argc, char** argv) {
   std::printf("raw TCP ping-pong, %zu B, two processes, TCP_NODELAY: %zu round trips, "
               "median %.1f us, p99 %.1f us, mean %.1f us\n",
               bytes, s.samples, s.median_us, s.p99_us, s.mean_us);
+  const auto r = cineyma_bench::reactor_tcp_pingpong(rounds, rounds / 10, bytes);
+  std::printf("reactor-shaped TCP ping-pong (epoll io threads, the caller polling a flag), %zu B: "
+              "%zu round trips, median %.1f us (%.2fx the raw), p99 %.1f us, mean %.1f us\n",
+              bytes, r.samples, r.median_us, r.median_us / s.median_us, r.p99_us, r.mean_us);
   return 0;
 }

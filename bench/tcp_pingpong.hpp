@@ -6,9 +6,15 @@
 // sets it too), blocking read/write, loopback. Whatever this costs is the floor that any
 // framework round trip on the same machine pays; the remote benchmark reports itself against
 // it, measured in the same run.
+//
+// `reactor_tcp_pingpong` is the same exchange with the thread structure of a reactor-based
+// runtime such as ours (see there) and no framework code: it separates what that structure
+// costs from what our code adds on top of it.
 #pragma once
 
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -19,9 +25,14 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <thread>
 
 namespace cineyma_bench {
 
@@ -68,13 +79,17 @@ inline void no_delay(int fd) {
   int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
-}  // namespace pingpong_detail
 
-/// Runs `warmup + rounds` round trips of `message_bytes` and returns the timed ones' stats.
-/// Exits the process on a socket error (a benchmark with a broken baseline means nothing).
-inline LatencyStats raw_tcp_pingpong(std::size_t rounds, std::size_t warmup,
-                                     std::size_t message_bytes) {
-  using namespace pingpong_detail;
+struct Pair {
+  int fd = -1;       // the client's end, connected, TCP_NODELAY
+  pid_t child = -1;  // the echo server process
+};
+
+/// Forks an echo server that runs `serve(fd)` on the one connection it accepts, and connects
+/// to it. Exits the process on a socket error (a benchmark with a broken baseline means
+/// nothing).
+template <typename Serve>
+Pair fork_echo_server(Serve serve) {
   const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -88,12 +103,10 @@ inline LatencyStats raw_tcp_pingpong(std::size_t rounds, std::size_t warmup,
     std::exit(1);
   }
   const pid_t child = ::fork();
-  if (child == 0) {  // echo server
+  if (child == 0) {
     const int fd = ::accept(listener, nullptr, nullptr);
     no_delay(fd);
-    std::vector<char> buf(message_bytes);
-    while (read_all(fd, buf.data(), buf.size()) && write_all(fd, buf.data(), buf.size())) {
-    }
+    serve(fd);
     ::_exit(0);
   }
   ::close(listener);
@@ -103,22 +116,144 @@ inline LatencyStats raw_tcp_pingpong(std::size_t rounds, std::size_t warmup,
     std::exit(1);
   }
   no_delay(fd);
-  std::vector<char> out(message_bytes, 'x'), in(message_bytes);
+  return Pair{fd, child};
+}
+
+inline void set_non_blocking(int fd) { ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK); }
+
+/// An edge-triggered epoll set holding `fd` for reading, as Asio's reactor registers a socket.
+inline int epoll_for_reading(int fd) {
+  const int ep = ::epoll_create1(0);
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;
+  ev.data.fd = fd;
+  if (ep < 0 || ::epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
+    std::perror("pingpong: epoll");
+    std::exit(1);
+  }
+  return ep;
+}
+
+/// Times `warmup + rounds` calls of `round_trip()` (false: the connection failed).
+template <typename RoundTrip>
+LatencyStats time_rounds(std::size_t rounds, std::size_t warmup, RoundTrip round_trip) {
   std::vector<double> us;
   us.reserve(rounds);
   for (std::size_t i = 0; i < warmup + rounds; ++i) {
     const auto t0 = std::chrono::steady_clock::now();
-    if (!write_all(fd, out.data(), out.size()) || !read_all(fd, in.data(), in.size())) {
+    if (!round_trip()) {
       std::perror("pingpong: round trip");
       std::exit(1);
     }
     const auto t1 = std::chrono::steady_clock::now();
     if (i >= warmup) us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
   }
-  ::close(fd);
-  int status = 0;
-  ::waitpid(child, &status, 0);
   return summarize(std::move(us));
+}
+
+inline void finish(Pair& p) {
+  ::close(p.fd);
+  int status = 0;
+  ::waitpid(p.child, &status, 0);
+}
+}  // namespace pingpong_detail
+
+/// Runs `warmup + rounds` round trips of `message_bytes` and returns the timed ones' stats.
+/// Exits the process on a socket error (a benchmark with a broken baseline means nothing).
+inline LatencyStats raw_tcp_pingpong(std::size_t rounds, std::size_t warmup,
+                                     std::size_t message_bytes) {
+  using namespace pingpong_detail;
+  Pair p = fork_echo_server([message_bytes](int fd) {
+    std::vector<char> buf(message_bytes);
+    while (read_all(fd, buf.data(), buf.size()) && write_all(fd, buf.data(), buf.size())) {
+    }
+  });
+  std::vector<char> out(message_bytes, 'x'), in(message_bytes);
+  const LatencyStats s = time_rounds(rounds, warmup, [&] {
+    return write_all(p.fd, out.data(), out.size()) && read_all(p.fd, in.data(), in.size());
+  });
+  finish(p);
+  return s;
+}
+
+/// The same ping-pong with the thread structure of a reactor-based runtime, and nothing else:
+/// no framing, no codec, no locks, no allocation. What a framework built like ours pays on top
+/// of the raw floor just for that structure.
+///
+/// * Server: one thread waits in `epoll_wait` (edge-triggered), reads until EAGAIN — Asio's
+///   speculative read, one `recv` more than the raw server per message — and answers.
+/// * Client: the caller sends and polls a flag (`pause` x 32, then `sched_yield`, for up to
+///   50 us, then a futex wait: cineyma's `block_until`); an io thread waits in `epoll_wait`,
+///   reads until EAGAIN, and sets the flag.
+inline LatencyStats reactor_tcp_pingpong(std::size_t rounds, std::size_t warmup,
+                                         std::size_t message_bytes) {
+  using namespace pingpong_detail;
+  Pair p = fork_echo_server([message_bytes](int fd) {
+    set_non_blocking(fd);
+    const int ep = epoll_for_reading(fd);
+    std::vector<char> buf(message_bytes);
+    std::size_t got = 0;
+    for (;;) {
+      for (;;) {
+        const ssize_t r = ::recv(fd, buf.data() + got, buf.size() - got, 0);
+        if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) return;
+        if (r < 0) break;
+        got += static_cast<std::size_t>(r);
+        if (got == buf.size()) {
+          if (!write_all(fd, buf.data(), buf.size())) return;  // 64 B: never partial here
+          got = 0;
+        }
+      }
+      epoll_event ev;
+      ::epoll_wait(ep, &ev, 1, -1);
+    }
+  });
+  set_non_blocking(p.fd);
+  const int ep = epoll_for_reading(p.fd);
+  std::atomic<std::uint32_t> answered{0};
+  std::thread io([&] {
+    std::vector<char> buf(message_bytes);
+    std::size_t got = 0;
+    for (;;) {
+      for (;;) {
+        const ssize_t r = ::recv(p.fd, buf.data() + got, buf.size() - got, 0);
+        if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
+          answered.store(2, std::memory_order_release);  // the end: release the caller
+          answered.notify_one();
+          return;
+        }
+        if (r < 0) break;
+        got += static_cast<std::size_t>(r);
+        if (got == buf.size()) {
+          got = 0;
+          answered.store(1, std::memory_order_release);
+          answered.notify_one();
+        }
+      }
+      epoll_event ev;
+      ::epoll_wait(ep, &ev, 1, -1);
+    }
+  });
+  std::vector<char> out(message_bytes, 'x');
+  const LatencyStats s = time_rounds(rounds, warmup, [&] {
+    answered.store(0, std::memory_order_relaxed);
+    if (!write_all(p.fd, out.data(), out.size())) return false;
+    const auto spin_until = std::chrono::steady_clock::now() + std::chrono::microseconds(50);
+    while (answered.load(std::memory_order_acquire) == 0 &&
+           std::chrono::steady_clock::now() < spin_until) {
+      for (int i = 0; i < 32 && answered.load(std::memory_order_acquire) == 0; ++i) {
+        __builtin_ia32_pause();
+      }
+      if (answered.load(std::memory_order_acquire) == 0) ::sched_yield();
+    }
+    answered.wait(0, std::memory_order_acquire);
+    return answered.load(std::memory_order_acquire) == 1;
+  });
+  ::shutdown(p.fd, SHUT_RDWR);  // the io thread sees the end and leaves
+  io.join();
+  ::close(ep);
+  finish(p);
+  return s;
 }
 
 }  // namespace cineyma_bench

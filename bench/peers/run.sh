@@ -395,6 +395,17 @@ if floor_samples and remote_rtt_medians:
         r = remote_rtt_medians["cineyma"] / floor
         results.append(f"RESULT cineyma_vs_tcp_floor remote_rtt_us {r:.4g}")
         results.append(f"RESULT cineyma_vs_raw_tcp remote_rtt_us {r:.4g}")  # the former name
+    # The reactor-shaped ping-pong (tcp_pingpong.hpp): the floor's thread structure as our
+    # runtime has it (epoll io threads, a caller polling for the answer) and no framework.
+    reactor_samples = samples.get(("reactor_tcp", "remote_rtt_us"))
+    if reactor_samples:
+        reactor = statistics.median(reactor_samples)
+        results.append(f"RESULT reactor_tcp remote_rtt_us {reactor:.6g}")
+        line = (f"The same ping-pong shaped like a reactor runtime, no framework code "
+                f"({fmt(reactor, US)}): {reactor / floor:.2f}× the floor")
+        if "cineyma" in remote_rtt_medians:
+            line += f"; cineyma ÷ it: {remote_rtt_medians['cineyma'] / reactor:.2f}×"
+        floor_lines.append(line + ".")
 
 calib = samples.get(("cineyma", "calib_cache_line_round_trip_ns"))
 if calib:
