@@ -121,17 +121,41 @@ Pair fork_echo_server(Serve serve) {
 
 inline void set_non_blocking(int fd) { ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK); }
 
-/// An edge-triggered epoll set holding `fd` for reading, as Asio's reactor registers a socket.
-inline int epoll_for_reading(int fd) {
+/// Reads `message_bytes`-sized messages from `fd` the way Asio's reactor does: the socket is
+/// non-blocking and in an edge-triggered epoll set; after each wake-up it is read until EAGAIN
+/// (the speculative read included). Calls `on_message(data)` for each complete message and
+/// returns when the connection ends or `on_message` returns false.
+template <typename OnMessage>
+void reactor_read_loop(int fd, std::size_t message_bytes, OnMessage on_message) {
+  set_non_blocking(fd);
   const int ep = ::epoll_create1(0);
-  epoll_event ev{};
-  ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;
-  ev.data.fd = fd;
-  if (ep < 0 || ::epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
+  epoll_event interest{};
+  interest.events = EPOLLIN | EPOLLRDHUP | EPOLLET;
+  interest.data.fd = fd;
+  if (ep < 0 || ::epoll_ctl(ep, EPOLL_CTL_ADD, fd, &interest) != 0) {
     std::perror("pingpong: epoll");
     std::exit(1);
   }
-  return ep;
+  std::vector<char> buf(message_bytes);
+  std::size_t got = 0;
+  for (;;) {
+    const ssize_t r = ::recv(fd, buf.data() + got, buf.size() - got, 0);
+    if (r > 0) {
+      got += static_cast<std::size_t>(r);
+      if (got == buf.size()) {
+        got = 0;
+        if (!on_message(buf.data())) break;
+      }
+    } else if (r < 0 && errno == EINTR) {
+      continue;
+    } else if (r < 0 && errno == EAGAIN) {
+      epoll_event ready;
+      ::epoll_wait(ep, &ready, 1, -1);
+    } else {
+      break;  // end of stream or an error
+    }
+  }
+  ::close(ep);
 }
 
 /// Times `warmup + rounds` calls of `round_trip()` (false: the connection failed).
@@ -189,54 +213,24 @@ inline LatencyStats reactor_tcp_pingpong(std::size_t rounds, std::size_t warmup,
                                          std::size_t message_bytes) {
   using namespace pingpong_detail;
   Pair p = fork_echo_server([message_bytes](int fd) {
-    set_non_blocking(fd);
-    const int ep = epoll_for_reading(fd);
-    std::vector<char> buf(message_bytes);
-    std::size_t got = 0;
-    for (;;) {
-      for (;;) {
-        const ssize_t r = ::recv(fd, buf.data() + got, buf.size() - got, 0);
-        if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) return;
-        if (r < 0) break;
-        got += static_cast<std::size_t>(r);
-        if (got == buf.size()) {
-          if (!write_all(fd, buf.data(), buf.size())) return;  // 64 B: never partial here
-          got = 0;
-        }
-      }
-      epoll_event ev;
-      ::epoll_wait(ep, &ev, 1, -1);
-    }
+    reactor_read_loop(fd, message_bytes, [fd, message_bytes](const char* data) {
+      return write_all(fd, data, message_bytes);  // 64 B: never partial here
+    });
   });
-  set_non_blocking(p.fd);
-  const int ep = epoll_for_reading(p.fd);
+  set_non_blocking(p.fd);  // the io thread's loop sets it too; here before the first write
   std::atomic<std::uint32_t> answered{0};
   std::thread io([&] {
-    std::vector<char> buf(message_bytes);
-    std::size_t got = 0;
-    for (;;) {
-      for (;;) {
-        const ssize_t r = ::recv(p.fd, buf.data() + got, buf.size() - got, 0);
-        if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
-          answered.store(2, std::memory_order_release);  // the end: release the caller
-          answered.notify_one();
-          return;
-        }
-        if (r < 0) break;
-        got += static_cast<std::size_t>(r);
-        if (got == buf.size()) {
-          got = 0;
-          answered.store(1, std::memory_order_release);
-          answered.notify_one();
-        }
-      }
-      epoll_event ev;
-      ::epoll_wait(ep, &ev, 1, -1);
-    }
+    reactor_read_loop(p.fd, message_bytes, [&answered](const char*) {
+      answered.store(1, std::memory_order_release);
+      answered.notify_one();
+      return true;
+    });
+    answered.store(2, std::memory_order_release);  // the end: release the caller
+    answered.notify_one();
   });
   std::vector<char> out(message_bytes, 'x');
   const LatencyStats s = time_rounds(rounds, warmup, [&] {
-    answered.store(0, std::memory_order_relaxed);
+    if (answered.exchange(0, std::memory_order_acq_rel) == 2) return false;  // the peer left
     if (!write_all(p.fd, out.data(), out.size())) return false;
     const auto spin_until = std::chrono::steady_clock::now() + std::chrono::microseconds(50);
     while (answered.load(std::memory_order_acquire) == 0 &&
@@ -253,7 +247,6 @@ inline LatencyStats reactor_tcp_pingpong(std::size_t rounds, std::size_t warmup,
   });
   ::shutdown(p.fd, SHUT_RDWR);  // the io thread sees the end and leaves
   io.join();
-  ::close(ep);
   finish(p);
   return s;
 }
