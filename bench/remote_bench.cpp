@@ -8,7 +8,8 @@
 //    handshake with a shared secret), one call at a time, from a plain thread (`.get()`), with
 //    a 64-byte payload; median and p99 per call. The raw ping-pong (two processes, blocking
 //    sockets, TCP_NODELAY, 64 bytes) runs first, then the reactor-shaped one (the same with
-//    epoll io threads and a polling caller, as our runtime is built), and the ratio is printed.
+//    epoll io threads and a caller polling a flag) and the polling one (an epoll server, and a
+//    caller polling its own socket, as our blocking call does), and the ratios are printed.
 // 2. Pipelined throughput: 100 actors in the client each run calls back to back (`co_await`),
 //    so 100 requests are in flight on the one connection at all times; requests per second.
 // 3. Serialization (the original's table, SPEC §8.4, but of whole envelopes): a BenchRequest
@@ -19,7 +20,7 @@
 //
 // --peer_lines also prints the figures as `SAMPLE <system> <workload> <value>` lines for
 // bench/peers/run.sh: `raw_tcp remote_rtt_us` (the floor), `reactor_tcp remote_rtt_us`,
-// `cineyma remote_rtt_us`,
+// `polling_tcp remote_rtt_us`, `cineyma remote_rtt_us`,
 // `cineyma remote_rtt_p99_us`, `cineyma remote_pipelined_rps`.
 #include "tcp_pingpong.hpp"
 
@@ -326,6 +327,14 @@ int main(int argc, char** argv) {
               reactor.samples, reactor.median_us, reactor.median_us / raw.median_us,
               reactor.p99_us);
   if (o.peer_lines) std::printf("SAMPLE reactor_tcp remote_rtt_us %.3f\n", reactor.median_us);
+  // And with the structure our blocking call has: the caller polls its own socket.
+  const auto polling = cineyma_bench::polling_tcp_pingpong(o.rounds, o.rounds / 10, 64);
+  std::printf("polling TCP ping-pong (the caller polling its socket 50 us, then poll(2); an "
+              "epoll server; no framework): %zu round trips, median %.1f us (%.2fx the raw), "
+              "p99 %.1f us\n",
+              polling.samples, polling.median_us, polling.median_us / raw.median_us,
+              polling.p99_us);
+  if (o.peer_lines) std::printf("SAMPLE polling_tcp remote_rtt_us %.3f\n", polling.median_us);
   std::fflush(stdout);
 
   int port_pipe[2], stop_pipe[2];

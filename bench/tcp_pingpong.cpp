@@ -1,5 +1,5 @@
 // bench/tcp_pingpong.cpp — the raw TCP ping-pong baseline on its own, and its reactor-shaped
-// variant (see tcp_pingpong.hpp).
+// and polling variants (see tcp_pingpong.hpp).
 //
 //   cineyma_bench_tcp_pingpong [rounds=20000] [message_bytes=64]
 #include "tcp_pingpong.hpp"
@@ -18,5 +18,9 @@ int main(int argc, char** argv) {
   std::printf("reactor-shaped TCP ping-pong (epoll io threads, the caller polling a flag), %zu B: "
               "%zu round trips, median %.1f us (%.2fx the raw), p99 %.1f us, mean %.1f us\n",
               bytes, r.samples, r.median_us, r.median_us / s.median_us, r.p99_us, r.mean_us);
+  const auto q = cineyma_bench::polling_tcp_pingpong(rounds, rounds / 10, bytes);
+  std::printf("polling TCP ping-pong (the caller polling its socket, then poll(2)), %zu B: "
+              "%zu round trips, median %.1f us (%.2fx the raw), p99 %.1f us, mean %.1f us\n",
+              bytes, q.samples, q.median_us, q.median_us / s.median_us, q.p99_us, q.mean_us);
   return 0;
 }

@@ -406,6 +406,17 @@ if floor_samples and remote_rtt_medians:
         if "cineyma" in remote_rtt_medians:
             line += f"; cineyma ÷ it: {remote_rtt_medians['cineyma'] / reactor:.2f}×"
         floor_lines.append(line + ".")
+    # The polling ping-pong: our blocking call's structure (the caller polls its own socket,
+    # then sleeps in poll(2)), no framework — what the polling alone is worth on this machine.
+    polling_samples = samples.get(("polling_tcp", "remote_rtt_us"))
+    if polling_samples:
+        polling = statistics.median(polling_samples)
+        results.append(f"RESULT polling_tcp remote_rtt_us {polling:.6g}")
+        line = (f"The same ping-pong with a caller that polls its socket as ours does, no "
+                f"framework code ({fmt(polling, US)}): {polling / floor:.2f}× the floor")
+        if "cineyma" in remote_rtt_medians:
+            line += f"; cineyma ÷ it: {remote_rtt_medians['cineyma'] / polling:.2f}×"
+        floor_lines.append(line + ".")
 
 calib = samples.get(("cineyma", "calib_cache_line_round_trip_ns"))
 if calib:

@@ -9,7 +9,19 @@
 // socket leaves without waking the io thread (that wake-up and the one back were most of a
 // remote round trip's cost over a raw socket ping-pong). It touches no Asio object — only the
 // descriptor, under a lock that the io thread takes to close it — and the connection above
-// calls it only when no other write is in progress, so bytes never interleave.
+// calls it only when no other write is in progress, so bytes never interleave. A caller's
+// reads (below) are guarded the same way: the descriptor is closed only once no thread is in
+// a system call on it.
+//
+// Reading is ours, not Asio's: the io thread keeps one `async_wait` for readability on each
+// socket and, when it completes, reads the pending read's bytes with recv(2) itself. That is
+// what lets a thread blocked on an answer read its own socket (`read_here`): a stream has one
+// reader at a time — nobody, the io thread, or one caller — chosen under a lock, and a wait
+// that completes while a caller reads only tells it (`missed`) that it must try once more
+// before it hands reading back. The caller thus spins on recv(2) where it used to spin on a
+// flag set by the io thread, and the io thread's wake-up, read and hand-over leave the
+// critical path of a blocking remote call.
+//
 // Pending operations keep their socket alive through a shared state, so destroying a
 // stream or listener is just `close()`: its pending operations complete with an error.
 //

@@ -560,6 +560,19 @@ Result<void> send_one_way(ClientCore& core, Envelope message) {
   return core.one_way(std::move(message));
 }
 void start_connect(ClientCore& core, PendingCall& call) noexcept { core.connect_wait(call); }
+void read_for_answer(ClientCore& core, const BlockingEvent& answered, Duration timeout) noexcept {
+  std::shared_ptr<Connection> c;
+  {
+    std::lock_guard lock(core.mutex);
+    // Only a call that is on the wire waits for bytes; one waiting for a connection waits
+    // for the connect, which the transport's thread drives.
+    if (core.state != ClientCore::State::ready) return;
+    c = core.connection;
+  }
+  // The completions this runs (ours and other calls') are noexcept; the std::function is
+  // within its small-object buffer (one reference), so this allocates nothing.
+  static_cast<void>(c->read_here([&answered] { return !answered.is_set(); }, timeout));
+}
 Environment& core_environment(ClientCore& core) noexcept { return core.env; }
 const ClientOptions& core_options(ClientCore& core) noexcept { return core.options; }
 

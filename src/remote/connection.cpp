@@ -332,6 +332,14 @@ void Connection::close_after_flush(std::error_code why) {
   if (close_now) close(why);
 }
 
+bool Connection::read_here(const std::function<bool()>& keep_going,
+                           std::chrono::nanoseconds max_wait) {
+  if (!established() || closed_.load(std::memory_order_acquire)) return false;
+  // Without mutex_: the stream is never replaced, and its read_here is safe from any thread
+  // (the completions it runs take mutex_ themselves, in read_more).
+  return stream_->read_here(keep_going, max_wait);
+}
+
 void Connection::close(std::error_code why) noexcept {
   if (closed_.exchange(true, std::memory_order_acq_rel)) return;
   {

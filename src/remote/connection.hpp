@@ -21,8 +21,8 @@
 // buffer by `max_outbound_bytes`.
 //
 // Threading: `send`, `queue`, `flush`, `close`, `bytes_handed` are safe from any thread.
-// Handler callbacks run on transport threads; `on_envelopes` calls for one connection never
-// overlap.
+// Handler callbacks run on transport threads — or on a thread in `read_here`, which reads
+// for the connection meanwhile; `on_envelopes` calls for one connection never overlap.
 #pragma once
 
 #include <cineyma/env/environment.hpp>
@@ -32,7 +32,9 @@
 #include <cineyma/remote/router.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <cineyma/detail/spin_mutex.hpp>
@@ -115,6 +117,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::uint64_t bytes_received() const noexcept {
     return bytes_received_.load(std::memory_order_acquire);
   }
+
+  /// Lets the calling thread, about to block on an answer, read this connection itself
+  /// while `keep_going()` is true, for at most `max_wait` (`ByteStream::read_here`): the
+  /// read chain — decoding, the handler's `on_envelopes`, `on_closed` — then runs on this
+  /// thread meanwhile. False when it could not (not established, closed, another thread
+  /// reading, or a transport without that path); the caller then waits as usual.
+  /// A thread that may block, never the transport's.
+  bool read_here(const std::function<bool()>& keep_going, std::chrono::nanoseconds max_wait);
 
   /// Closes (idempotent); `on_closed(why)` is reported once.
   void close(std::error_code why) noexcept;

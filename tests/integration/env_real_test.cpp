@@ -694,6 +694,137 @@ TEST_CASE("real env: closing a stream completes its pending read with an error")
   CHECK(write_error == cineyma::make_error_code(Errc::disconnected));
 }
 
+/// Records each completion of a stream's reads and the thread it ran on. Unlike Reader, its
+/// completions may run on a test thread (read_here), so it keeps its state atomic/locked.
+class ThreadedReader {
+ public:
+  explicit ThreadedReader(ByteStream& stream) : stream_(stream) {}
+  void start() {
+    stream_.async_read_some(buffer_, [this](Result<std::size_t> r) { on_read(r); });
+  }
+  std::atomic<std::size_t> bytes{0};
+  BlockingEvent failed;
+  std::error_code error;  // set before `failed`
+  /// Threads that ran completions, in order of their first completion.
+  std::vector<std::thread::id> threads() {
+    std::lock_guard lock(m_);
+    return threads_;
+  }
+
+ private:
+  void on_read(const Result<std::size_t>& r) {
+    {
+      std::lock_guard lock(m_);
+      if (std::find(threads_.begin(), threads_.end(), std::this_thread::get_id()) ==
+          threads_.end()) {
+        threads_.push_back(std::this_thread::get_id());
+      }
+    }
+    if (!r) {
+      error = r.error();
+      failed.set();
+      return;
+    }
+    bytes.fetch_add(*r);
+    start();
+  }
+  ByteStream& stream_;
+  std::mutex m_;
+  std::vector<std::thread::id> threads_;
+  std::vector<std::byte> buffer_ = std::vector<std::byte>(4096);
+};
+
+TEST_CASE("real env: read_here runs the pending read on the calling thread, then gives reading "
+          "back to the io thread") {
+  RealEnvironment env(options_with(1));
+  auto listener = std::move(env.transport().listen(Endpoint{"127.0.0.1", 0})).value();
+  Connected pair = connect_pair(env, *listener);
+  const std::vector<std::byte> hundred(100, std::byte{7});
+
+  // No read pending: nothing to do here.
+  CHECK_FALSE(pair.client->read_here([] { return true; }, 10s));
+
+  ThreadedReader reader(*pair.client);
+  reader.start();
+  // Nothing to wait for: it returns at once, without reading.
+  CHECK_FALSE(pair.client->read_here([] { return false; }, 10s));
+
+  // Bytes sent once the caller reads (keep_going's first call comes before it takes over,
+  // the second after): read and completed on this thread, not the io thread's.
+  int asked = 0;
+  std::size_t sent = 0;
+  CHECK(pair.client->read_here(
+      [&] {
+        if (++asked == 2) sent = pair.server->try_write(hundred);
+        return reader.bytes.load() < 100;
+      },
+      30s));
+  CHECK(sent == hundred.size());
+  CHECK(reader.bytes.load() == 100);
+  REQUIRE(reader.threads().size() == 1);
+  CHECK(reader.threads()[0] == std::this_thread::get_id());
+
+  // A deadline that passes with no bytes: it stops, and still hands reading back.
+  CHECK(pair.client->read_here([] { return true; }, 1ms));
+
+  // Reading is the io thread's again: more bytes are read without us.
+  REQUIRE(pair.server->try_write(hundred) == hundred.size());
+  const auto until = std::chrono::steady_clock::now() + 30s;
+  while (reader.bytes.load() < 200 && std::chrono::steady_clock::now() < until) {
+    std::this_thread::yield();
+  }
+  CHECK(reader.bytes.load() == 200);
+  const auto threads = reader.threads();
+  REQUIRE(threads.size() == 2);
+  CHECK(threads[1] != std::this_thread::get_id());
+
+  // The peer's end, seen by a caller reading: the read completes here with the error.
+  pair.server->close();
+  // (Or the io thread saw it first, and there was nothing left to read here.)
+  const bool read_here = pair.client->read_here([&] { return !reader.failed.is_set(); }, 30s);
+  CHECK((read_here || reader.failed.is_set()));
+  REQUIRE(wait(env, reader.failed));
+  CHECK(reader.error == cineyma::make_error_code(Errc::disconnected));
+  CHECK_FALSE(pair.client->read_here([] { return true; }, 10s));  // no read pending any more
+}
+
+TEST_CASE("real env: closing a stream while a thread waits in read_here ends the wait and the "
+          "read") {
+  RealEnvironment env(options_with(1));
+  auto listener = std::move(env.transport().listen(Endpoint{"127.0.0.1", 0})).value();
+  for (int round = 0; round < 20; ++round) {
+    Connected pair = connect_pair(env, *listener);
+    ThreadedReader reader(*pair.client);
+    reader.start();
+    std::atomic<bool> entered{false};
+    std::atomic<bool> returned{false};
+    std::thread waiter([&] {
+      // Nothing ever comes: only the close can end this before its (long) deadline.
+      static_cast<void>(pair.client->read_here(
+          [&] {
+            entered.store(true);
+            return true;
+          },
+          60s));
+      returned.store(true);
+    });
+    const auto until = std::chrono::steady_clock::now() + 30s;
+    while (!entered.load() && std::chrono::steady_clock::now() < until) std::this_thread::yield();
+    CHECK(entered.load());
+    if (round % 2 == 1) {
+      // Half the rounds let the waiter get past its spin into poll(2) first: wait until it
+      // has called keep_going() many times, then a little more (both are fine; this only
+      // varies where the close finds it).
+      for (int i = 0; i < 2000; ++i) std::this_thread::yield();
+    }
+    pair.client->close();
+    waiter.join();  // returns once the close's shutdown wakes it
+    CHECK(returned.load());
+    REQUIRE(wait(env, reader.failed));
+    CHECK(reader.error == cineyma::make_error_code(Errc::disconnected));
+  }
+}
+
 TEST_CASE("real env: closing a listener completes its pending accept with an error") {
   RealEnvironment env(options_with(1));
   auto listener = std::move(env.transport().listen(Endpoint{"127.0.0.1", 0})).value();

@@ -257,6 +257,69 @@ TEST_CASE("remote: a lone request to an idle actor is handled on the transport t
   }
 }
 
+TEST_CASE("remote: plain threads blocking on calls over one connection read it for each "
+          "other: each gets its own answer, and closing the client ends a blocked wait",
+          "[remote][client][real]") {
+  // A thread blocked in get() reads the connection itself while it waits, and delivers what
+  // it reads to whoever it belongs to; the others wait for it (or for the io thread).
+  cineyma::test::RealRuntime rt;
+  std::vector<cineyma::Addr<Echoer>> echoers;
+  RemoteServer server(rt.env(), server_options<cineyma::test::RealRuntime>("server"));
+  for (int i = 0; i < 3; ++i) {
+    echoers.push_back(rt.system().spawn(Echoer{}));
+    REQUIRE(server.expose("echo-" + std::to_string(i),
+                          std::move(MessageRouter().route<remote_test::Echo>(echoers.back()))));
+  }
+  auto at = server.start();
+  REQUIRE(at);
+  {
+    RemoteClient client(rt.env(), client_options(*at, "client"));
+    REQUIRE(client.connect().get());
+    constexpr int kThreads = 6;
+    constexpr int kCalls = 150;
+    std::atomic<int> wrong{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&client, &wrong, t] {
+        for (int i = 0; i < kCalls; ++i) {
+          const int n = t * kCalls + i;
+          remote_test::Echo m;
+          m.set_id(static_cast<std::uint64_t>(n));
+          m.set_data("data-" + std::to_string(n * 31));
+          m.set_delay_ms(static_cast<std::uint32_t>(n % 3 == 0 ? 1 : 0));  // overlap, reorder
+          auto r = client.remote_addr<EchoProtocol>("echo-" + std::to_string(n % 3))
+                       .call(m, 30s)
+                       .get();
+          if (!r || r->id() != static_cast<std::uint64_t>(n) ||
+              r->data() != "data-" + std::to_string(n * 31)) {
+            wrong.fetch_add(1);
+          }
+        }
+      });
+    }
+    for (auto& th : threads) th.join();
+    CHECK(wrong.load() == 0);
+    CHECK(client.stats().connections_established == 1);
+    CHECK(client.stats().calls_timed_out == 0);
+
+    // A thread blocked on a slow answer, reading the socket meanwhile: closing the client
+    // from here fails its call at once (it was sent: maybe_delivered), not at its deadline.
+    const auto before = server.stats().requests;
+    std::atomic<int> outcome{-1};
+    std::thread blocked([&client, &outcome] {
+      remote_test::Echo slow;
+      slow.set_delay_ms(3000);
+      auto r = client.remote_addr<EchoProtocol>("echo-0").call(slow, 60s).get();
+      outcome.store(r ? 0 : r.error().value());
+    });
+    REQUIRE(rt.wait_until([&] { return server.stats().requests == before + 1; }));
+    client.close();
+    blocked.join();
+    CHECK(outcome.load() == static_cast<int>(Errc::maybe_delivered));
+  }
+  stop_server(rt, server);
+}
+
 RUNTIME_TEST_CASE("remote: raw send returns the answer envelope (SPEC tests 31, 32, 35)",
                   "[remote][server][client]") {
   TestType rt;

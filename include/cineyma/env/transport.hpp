@@ -12,6 +12,7 @@
 
 #include <cineyma/result.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -59,6 +60,30 @@ class ByteStream {
   virtual std::size_t try_write(std::span<const std::byte> bytes) noexcept {
     static_cast<void>(bytes);
     return 0;
+  }
+
+  /// The fast path of a wait for an answer: a thread that is about to block until some bytes
+  /// arrive (a plain thread in a remote call's `get()`) reads the stream itself, instead of
+  /// sleeping until the transport's thread has read them and woken it. While `keep_going()`
+  /// is true (checked before every read attempt and after every completion), it waits for
+  /// bytes on the calling thread, for at most `max_wait`, and completes the pending
+  /// `async_read_some` *here*: its handler runs on the calling thread, which then is, for
+  /// that time, the only thread reading this stream (handlers for one stream still never
+  /// overlap). Returns false at once, having done nothing, when it cannot: no read is
+  /// pending, another thread (the transport's or another caller) is reading now, the stream
+  /// is closed, or the transport has no such path (the default, and the simulator's: there
+  /// every wait goes through the executor, which is what keeps runs replayable). Returns true
+  /// once it has stopped reading — then `keep_going()` is false, `max_wait` passed, or the
+  /// stream ended — and the transport's thread has taken reading back.
+  ///
+  /// Threading: any thread that may block, never a transport thread; it may run concurrently
+  /// with writes, with `close()` (which makes it return promptly) and with other callers
+  /// (only one of them reads).
+  virtual bool read_here(const std::function<bool()>& keep_going,
+                         std::chrono::nanoseconds max_wait) {
+    static_cast<void>(keep_going);
+    static_cast<void>(max_wait);
+    return false;
   }
 
   /// Closes both directions; pending operations complete with an error. Idempotent.

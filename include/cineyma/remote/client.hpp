@@ -191,6 +191,11 @@ Result<void> send_one_way(ClientCore& core, Envelope message);
 /// Waits for an established connection (connecting if needed); `call` gets an empty answer
 /// on success.
 void start_connect(ClientCore& core, PendingCall& call) noexcept;
+/// Before a plain thread blocks on the answer to a call it just started: reads the client's
+/// connection on this thread until `answered` is set (or `timeout` passed), when the
+/// transport allows it (`ByteStream::read_here`); otherwise, or once it stops, returns and
+/// the thread waits as usual. It then delivers every answer it reads, not only its own.
+void read_for_answer(ClientCore& core, const BlockingEvent& answered, Duration timeout) noexcept;
 Environment& core_environment(ClientCore& core) noexcept;
 const ClientOptions& core_options(ClientCore& core) noexcept;
 
@@ -230,6 +235,8 @@ class CallState final : public cineyma::detail::Completion<R>, public PendingCal
   ~CallState() override = default;
 };
 
+struct CallLaunch;
+
 /// The lazy awaitable/blocking operation shared by calls and connects.
 template <typename R, typename Launch>
 class RemoteOp {
@@ -260,6 +267,12 @@ class RemoteOp {
     state_->set_waker(cineyma::detail::Waker{nullptr, nullptr, &ev});
     Executor& ex = core_environment(*core_).executor();
     launch();
+    if constexpr (std::is_same_v<Launch, CallLaunch>) {
+      // (Not from a task: block_on below refuses that, with its message.)
+      if (!ev.is_set_settled() && !ex.in_executor_thread()) {
+        read_for_answer(*core_, ev, launch_.timeout);
+      }
+    }
     if (!ev.is_set_settled()) cineyma::detail::block_on(ex, ev);
     // Only under simulation can the loop run dry first; the deadline is then unreachable.
     if (!state_->done()) state_->complete_error(Errc::timeout, true);
