@@ -61,11 +61,15 @@ enum class ReadStep : std::uint8_t {
 /// What a stream's pending operations share with it. `socket` is touched on the io thread
 /// only; `remote` and `fd` are immutable once constructed.
 struct StreamState {
-  StreamState(asio::io_context& context, tcp::socket s, Endpoint peer)
-      : io(context), socket(std::move(s)), remote(std::move(peer)), fd(socket.native_handle()) {}
+  StreamState(asio::io_context& context, tcp::socket s, Endpoint peer, bool readable_by_callers)
+      : io(context), socket(std::move(s)), remote(std::move(peer)),
+        caller_reads(readable_by_callers), fd(socket.native_handle()) {}
   asio::io_context& io;
   tcp::socket socket;
   const Endpoint remote;
+  // Reads are ours (below), so that read_here can take them over; otherwise (the streams a
+  // listener accepts, which nobody blocks on) they are Asio's async_read_some.
+  const bool caller_reads;
   // Set by the first close(): later calls (and the destructor's) post nothing more.
   std::atomic<bool> close_requested{false};
   // try_write and a caller's reads use the descriptor from other threads, outside Asio. The
@@ -230,6 +234,10 @@ class AsioByteStream final : public ByteStream {
                        std::function<void(Result<std::size_t>)> done) override {
     CINEYMA_ASSERT_MSG(!into.empty(), "a read must have room for at least one byte");
     CINEYMA_ASSERT(done);
+    if (!state_->caller_reads) {
+      asio_read_some(into, std::move(done));
+      return;
+    }
     bool nobody_reads = false;
     {
       std::lock_guard<std::mutex> lock(state_->read_mutex);
@@ -246,6 +254,26 @@ class AsioByteStream final : public ByteStream {
 
   bool read_here(const std::function<bool()>& keep_going,
                  std::chrono::nanoseconds max_wait) override;
+
+  /// Reading through Asio's reactor, for streams that no caller reads.
+  void asio_read_some(std::span<std::byte> into, std::function<void(Result<std::size_t>)> done) {
+    // dispatch, not post: from the io thread (a read completion asking for the next read, the
+    // common case) the operation starts at once instead of after a trip through the queue.
+    // Only the initiation can run inline; the completion never does (Asio guarantees it).
+    asio::dispatch(state_->io, [s = state_, into, done = std::move(done)]() mutable {
+      // The completion handler holds `s`: the socket outlives the operation even if the
+      // stream object is destroyed meanwhile.
+      s->socket.async_read_some(
+          asio::buffer(into.data(), into.size()),
+          [s, done = std::move(done)](const std::error_code& ec, std::size_t n) {
+            if (ec) {
+              done(fail(map_transport_error(ec)));
+              return;
+            }
+            done(n);
+          });
+    });
+  }
 
   void async_write(std::span<const std::byte> bytes,
                    std::function<void(Result<void>)> done) override {
@@ -320,6 +348,7 @@ class AsioByteStream final : public ByteStream {
 bool AsioByteStream::read_here(const std::function<bool()>& keep_going,
                                std::chrono::nanoseconds max_wait) {
   StreamState& s = *state_;
+  if (!s.caller_reads) return false;
   // The io thread's turns are short (a read or a few, then it waits): while it has one, poll
   // for its end within the spin budget, as the caller would poll for the answer anyway.
   const auto io_turn_until = std::chrono::steady_clock::now() + kReadSpin;
@@ -372,7 +401,8 @@ bool AsioByteStream::read_here(const std::function<bool()>& keep_going,
 }
 
 /// Wraps a connected socket. Io thread.
-std::unique_ptr<ByteStream> make_stream(asio::io_context& io, tcp::socket socket) {
+std::unique_ptr<ByteStream> make_stream(asio::io_context& io, tcp::socket socket,
+                                        bool caller_reads) {
   std::error_code ec;
   // Frames are small and latency-bound (requests, replies, heartbeats): Nagle's algorithm
   // would hold them back waiting for an ACK. Batching is the framing layer's job.
@@ -381,7 +411,7 @@ std::unique_ptr<ByteStream> make_stream(asio::io_context& io, tcp::socket socket
   // the peer is gone. It can only fail if the peer already left; reads will then tell.
   const tcp::endpoint peer = socket.remote_endpoint(ec);
   auto state = std::make_shared<StreamState>(io, std::move(socket),
-                                             ec ? Endpoint{} : to_endpoint(peer));
+                                             ec ? Endpoint{} : to_endpoint(peer), caller_reads);
   return std::make_unique<AsioByteStream>(std::move(state));
 }
 
@@ -410,7 +440,7 @@ void start_accept(const std::shared_ptr<ListenerState>& s, AcceptHandler done) {
           done(fail(map_transport_error(ec)));
           return;
         }
-        done(make_stream(s->io, std::move(socket)));
+        done(make_stream(s->io, std::move(socket), false));
       });
 }
 
@@ -503,7 +533,7 @@ void RealTransport::async_connect(const Endpoint& to, AcceptHandler done) {
             done(fail(map_transport_error(ec)));
             return;
           }
-          done(make_stream(io, std::move(*socket)));
+          done(make_stream(io, std::move(*socket), true));
         });
   });
 }

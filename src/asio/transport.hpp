@@ -13,8 +13,10 @@
 // reads (below) are guarded the same way: the descriptor is closed only once no thread is in
 // a system call on it.
 //
-// Reading is ours, not Asio's: the io thread keeps one `async_wait` for readability on each
-// socket and, when it completes, reads the pending read's bytes with recv(2) itself. That is
+// On the streams we connect, reading is ours, not Asio's: the io thread keeps one
+// `async_wait` for readability on each and, when it completes, reads the pending read's bytes
+// with recv(2) itself. (Accepted streams, which no caller blocks on, read through Asio's
+// async_read_some: no caller ever waits on a server's side of a connection.) That is
 // what lets a thread blocked on an answer read its own socket (`read_here`): a stream has one
 // reader at a time — nobody, the io thread, or one caller — chosen under a lock, and a wait
 // that completes while a caller reads only tells it (`missed`) that it must try once more
