@@ -33,7 +33,10 @@
 // Threading: clients, addresses and calls may be used from any thread. A call is lazy (nothing
 // is sent until it is awaited or `get()` is called) and single-shot. `co_await` only inside an
 // actor's async handler; `get()` only from a non-actor thread (it blocks, or under simulation
-// drives the simulation).
+// drives the simulation). On the real transport, a thread blocked in `get()` reads the
+// connection itself while it waits (polling its socket for up to 50 µs, then sleeping in
+// poll(2)) and hands every answer it reads to its call, its own or another's; while no
+// blocked thread reads it, the io thread does.
 #pragma once
 
 #include <cineyma/detail/completion.hpp>
