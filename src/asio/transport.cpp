@@ -87,7 +87,7 @@ struct StreamState {
   bool missed = false;   // the socket signalled readable while a caller was reading
   int caller_signals = 0;    // how often, during this caller's turn
   bool wait_parked = false;  // the io thread stopped waiting for the caller's turn to end
-  bool closed = false;   // close() has run on the io thread
+  bool closed = false;   // close() was called
   std::span<std::byte> into;
   std::function<void(Result<std::size_t>)> done;  // empty: no read pending
   bool wait_armed = false;  // io thread only: an async_wait for readability is outstanding
@@ -242,6 +242,12 @@ class AsioByteStream final : public ByteStream {
     {
       std::lock_guard<std::mutex> lock(state_->read_mutex);
       CINEYMA_ASSERT_MSG(!state_->done, "one read at a time");
+      if (state_->closed) {
+        // Not kept in the state (see close()): completed by the io thread, or destroyed with
+        // its queue.
+        asio::post(state_->io, [done = std::move(done)] { done(fail(Errc::disconnected)); });
+        return;
+      }
       state_->into = into;
       state_->done = std::move(done);
       nobody_reads = state_->reader == Reader::none;
@@ -305,8 +311,20 @@ class AsioByteStream final : public ByteStream {
 
   void close() noexcept override {
     if (state_->close_requested.exchange(true, std::memory_order_acq_rel)) return;
+    // A pending read that nobody is performing goes with the close: completed when it runs,
+    // or destroyed with it if the io thread stops first. Left in the state, its handler
+    // (which holds the connection, which holds this stream) would keep all three alive.
+    std::function<void(Result<std::size_t>)> pending;
+    {
+      std::lock_guard<std::mutex> lock(state_->read_mutex);
+      state_->closed = true;
+      if (state_->reader == Reader::none) {
+        pending = std::move(state_->done);
+        state_->done = nullptr;
+      }
+    }
     try {
-      asio::post(state_->io, [s = state_] {
+      asio::post(state_->io, [s = state_, pending = std::move(pending)] {
         // shutdown first so that the peer sees an orderly FIN after the bytes already
         // queued; close() then cancels our pending operations (operation_aborted, which
         // callers see as `disconnected`), and the pending read completes with
@@ -322,17 +340,9 @@ class AsioByteStream final : public ByteStream {
         while (s->fd_users.load(std::memory_order_acquire) != 0) std::this_thread::yield();
         std::error_code ignored;
         s->socket.close(ignored);  // the outstanding wait completes with operation_aborted
-        // The pending read: completed here unless a caller is reading (it completes it).
-        std::function<void(Result<std::size_t>)> done;
-        {
-          std::lock_guard<std::mutex> lock(s->read_mutex);
-          s->closed = true;
-          if (s->reader == Reader::none) {
-            done = std::move(s->done);
-            s->done = nullptr;
-          }
-        }
-        if (done) done(fail(Errc::disconnected));
+        // The pending read completes now; one a reader held at close() is completed by that
+        // reader (or by its release_reader, once it sees `closed`).
+        if (pending) pending(fail(Errc::disconnected));
       });
     } catch (const std::exception& e) {  // only an allocation failure can get here
       spdlog::error("cineyma: could not schedule the close of a stream: {}", e.what());

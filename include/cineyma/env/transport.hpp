@@ -69,9 +69,9 @@ class ByteStream {
   /// bytes on the calling thread, for at most `max_wait`, and completes the pending
   /// `async_read_some` *here*: its handler runs on the calling thread, which then is, for
   /// that time, the only thread reading this stream (handlers for one stream still never
-  /// overlap). Returns false at once, having done nothing, when it cannot: no read is
-  /// pending, another thread (the transport's or another caller) is reading now, the stream
-  /// is closed, or the transport has no such path (the default, and the simulator's: there
+  /// overlap). Returns false, having read nothing, when it cannot: no read is pending,
+  /// another caller is reading, the transport's thread still is after a short wait, the
+  /// stream is closed, or the transport has no such path (the default, and the simulator's: there
   /// every wait goes through the executor, which is what keeps runs replayable). Returns true
   /// once it has stopped reading — then `keep_going()` is false, `max_wait` passed, or the
   /// stream ended — and the transport's thread has taken reading back.
