@@ -812,9 +812,8 @@ TEST_CASE("real env: closing a stream while a thread waits in read_here ends the
     while (!entered.load() && std::chrono::steady_clock::now() < until) std::this_thread::yield();
     CHECK(entered.load());
     if (round % 2 == 1) {
-      // Half the rounds let the waiter get past its spin into poll(2) first: wait until it
-      // has called keep_going() many times, then a little more (both are fine; this only
-      // varies where the close finds it).
+      // Half the rounds give the waiter time to get past its 50 us of polling into poll(2)
+      // (not needed for correctness either way: this only varies where the close finds it).
       for (int i = 0; i < 2000; ++i) std::this_thread::yield();
     }
     pair.client->close();
