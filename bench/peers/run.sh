@@ -395,27 +395,21 @@ if floor_samples and remote_rtt_medians:
         r = remote_rtt_medians["cineyma"] / floor
         results.append(f"RESULT cineyma_vs_tcp_floor remote_rtt_us {r:.4g}")
         results.append(f"RESULT cineyma_vs_raw_tcp remote_rtt_us {r:.4g}")  # the former name
-    # The reactor-shaped ping-pong (tcp_pingpong.hpp): the floor's thread structure as our
-    # runtime has it (epoll io threads, a caller polling for the answer) and no framework.
-    reactor_samples = samples.get(("reactor_tcp", "remote_rtt_us"))
-    if reactor_samples:
-        reactor = statistics.median(reactor_samples)
-        results.append(f"RESULT reactor_tcp remote_rtt_us {reactor:.6g}")
-        line = (f"The same ping-pong shaped like a reactor runtime, no framework code "
-                f"({fmt(reactor, US)}): {reactor / floor:.2f}× the floor")
+    # The two variants of the floor (tcp_pingpong.hpp), with no framework code: the reactor-
+    # shaped ping-pong has our runtime's thread structure (epoll io threads, a caller polling a
+    # flag); the polling one our blocking call's (the caller polls its own socket, then sleeps
+    # in poll(2)) — what the polling alone is worth on this machine.
+    for system, label in (("reactor_tcp", "shaped like a reactor runtime"),
+                          ("polling_tcp", "with a caller that polls its socket as ours does")):
+        variant_samples = samples.get((system, "remote_rtt_us"))
+        if not variant_samples:
+            continue
+        variant = statistics.median(variant_samples)
+        results.append(f"RESULT {system} remote_rtt_us {variant:.6g}")
+        line = (f"The same ping-pong {label}, no framework code "
+                f"({fmt(variant, US)}): {variant / floor:.2f}× the floor")
         if "cineyma" in remote_rtt_medians:
-            line += f"; cineyma ÷ it: {remote_rtt_medians['cineyma'] / reactor:.2f}×"
-        floor_lines.append(line + ".")
-    # The polling ping-pong: our blocking call's structure (the caller polls its own socket,
-    # then sleeps in poll(2)), no framework — what the polling alone is worth on this machine.
-    polling_samples = samples.get(("polling_tcp", "remote_rtt_us"))
-    if polling_samples:
-        polling = statistics.median(polling_samples)
-        results.append(f"RESULT polling_tcp remote_rtt_us {polling:.6g}")
-        line = (f"The same ping-pong with a caller that polls its socket as ours does, no "
-                f"framework code ({fmt(polling, US)}): {polling / floor:.2f}× the floor")
-        if "cineyma" in remote_rtt_medians:
-            line += f"; cineyma ÷ it: {remote_rtt_medians['cineyma'] / polling:.2f}×"
+            line += f"; cineyma ÷ it: {remote_rtt_medians['cineyma'] / variant:.2f}×"
         floor_lines.append(line + ".")
 
 calib = samples.get(("cineyma", "calib_cache_line_round_trip_ns"))

@@ -83,11 +83,11 @@ struct StreamState {
 
   // Reading: the one read the connection has asked for, and who performs it.
   std::mutex read_mutex;  // guards the members from `reader` to `done`
+  // (close_requested is read under it too: close() sets it before taking this lock)
   Reader reader = Reader::none;
   bool missed = false;   // the socket signalled readable while a caller was reading
   int caller_signals = 0;    // how often, during this caller's turn
   bool wait_parked = false;  // the io thread stopped waiting for the caller's turn to end
-  bool closed = false;   // close() was called
   std::span<std::byte> into;
   std::function<void(Result<std::size_t>)> done;  // empty: no read pending
   bool wait_armed = false;  // io thread only: an async_wait for readability is outstanding
@@ -160,7 +160,7 @@ bool release_reader(const std::shared_ptr<StreamState>& state, Reader me) {
     resume_io = std::exchange(s.wait_parked, false);
     // Closed while we read: the close left the pending read to us, and after us nobody
     // would complete it (its handler holds the connection: it would never be freed).
-    if (s.closed && s.done) {
+    if (s.close_requested.load(std::memory_order_acquire) && s.done) {
       orphan = std::move(s.done);
       s.done = nullptr;
     }
@@ -242,7 +242,7 @@ class AsioByteStream final : public ByteStream {
     {
       std::lock_guard<std::mutex> lock(state_->read_mutex);
       CINEYMA_ASSERT_MSG(!state_->done, "one read at a time");
-      if (state_->closed) {
+      if (state_->close_requested.load(std::memory_order_acquire)) {
         // Not kept in the state (see close()): completed by the io thread, or destroyed with
         // its queue.
         asio::post(state_->io, [done = std::move(done)] { done(fail(Errc::disconnected)); });
@@ -317,7 +317,6 @@ class AsioByteStream final : public ByteStream {
     std::function<void(Result<std::size_t>)> pending;
     {
       std::lock_guard<std::mutex> lock(state_->read_mutex);
-      state_->closed = true;
       if (state_->reader == Reader::none) {
         pending = std::move(state_->done);
         state_->done = nullptr;
@@ -341,7 +340,7 @@ class AsioByteStream final : public ByteStream {
         std::error_code ignored;
         s->socket.close(ignored);  // the outstanding wait completes with operation_aborted
         // The pending read completes now; one a reader held at close() is completed by that
-        // reader (or by its release_reader, once it sees `closed`).
+        // reader (or by its release_reader, which sees close_requested).
         if (pending) pending(fail(Errc::disconnected));
       });
     } catch (const std::exception& e) {  // only an allocation failure can get here
@@ -366,7 +365,8 @@ bool AsioByteStream::read_here(const std::function<bool()>& keep_going,
     if (!keep_going()) return false;
     {
       std::lock_guard<std::mutex> lock(s.read_mutex);
-      if (s.reader == Reader::none && s.done && !s.closed) {
+      if (s.reader == Reader::none && s.done &&
+          !s.close_requested.load(std::memory_order_acquire)) {
         s.reader = Reader::caller;
         s.missed = false;
         s.caller_signals = 0;

@@ -263,13 +263,8 @@ TEST_CASE("remote: plain threads blocking on calls over one connection read it f
   // A thread blocked in get() reads the connection itself while it waits, and delivers what
   // it reads to whoever it belongs to; the others wait for it (or for the io thread).
   cineyma::test::RealRuntime rt;
-  std::vector<cineyma::Addr<Echoer>> echoers;
   RemoteServer server(rt.env(), server_options<cineyma::test::RealRuntime>("server"));
-  for (int i = 0; i < 3; ++i) {
-    echoers.push_back(rt.system().spawn(Echoer{}));
-    REQUIRE(server.expose("echo-" + std::to_string(i),
-                          std::move(MessageRouter().route<remote_test::Echo>(echoers.back()))));
-  }
+  const auto echoers = expose_echoers(rt, server, 3);
   auto at = server.start();
   REQUIRE(at);
   {
@@ -513,13 +508,8 @@ RUNTIME_TEST_CASE("remote: requests on one connection are pipelined and answered
 RUNTIME_TEST_CASE("remote: 1,000 concurrent calls over one connection each get their own reply",
                   "[remote][server][client]") {
   TestType rt;
-  std::vector<cineyma::Addr<Echoer>> echoers;
   RemoteServer server(rt.env(), server_options<TestType>("server"));
-  for (int i = 0; i < 4; ++i) {
-    echoers.push_back(rt.system().spawn(Echoer{}));
-    REQUIRE(server.expose("echo-" + std::to_string(i),
-                          std::move(MessageRouter().route<remote_test::Echo>(echoers.back()))));
-  }
+  const auto echoers = expose_echoers(rt, server, 4);
   auto at = server.start();
   REQUIRE(at);
   {

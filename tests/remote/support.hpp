@@ -11,6 +11,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 // The typed replies of the test messages (generated classes cannot carry `using reply`).
 template <>
@@ -128,6 +129,20 @@ void stop_server(RT& rt, cineyma::remote::RemoteServer& server) {
   server.shutdown();
   REQUIRE(rt.wait_until([&] { return server.stats().open_connections == 0; }, 10s));
   if constexpr (RT::is_sim) rt.advance(100ms);  // let the closes reach the other ends
+}
+
+/// Spawns `n` Echoers and exposes them on `server` as "echo-0" ... "echo-<n-1>".
+template <typename RT>
+std::vector<cineyma::Addr<Echoer>> expose_echoers(RT& rt, cineyma::remote::RemoteServer& server,
+                                                  int n) {
+  std::vector<cineyma::Addr<Echoer>> echoers;
+  for (int i = 0; i < n; ++i) {
+    echoers.push_back(rt.system().spawn(Echoer{}));
+    REQUIRE(server.expose("echo-" + std::to_string(i),
+                          std::move(cineyma::remote::MessageRouter().route<remote_test::Echo>(
+                              echoers.back()))));
+  }
+  return echoers;
 }
 
 /// Runs `task` detached on the environment's executor (the first leg runs here).
