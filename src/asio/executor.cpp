@@ -259,6 +259,13 @@ struct RealExecutor::Worker {
   // Written by the owner on every post from its tasks; thieves only take from it, and only
   // as a last resort before parking (see spin_for_work).
   alignas(64) std::atomic<Runnable*> lifo{nullptr};
+  // Parking: kParked while this worker sleeps (or is about to) in park(); a waker that
+  // moves it to kWoken owns the wake-up. Its own cache line: wakers poll it.
+  static constexpr std::uint32_t kRunning = 0;
+  static constexpr std::uint32_t kParked = 1;
+  static constexpr std::uint32_t kWoken = 2;
+  alignas(64) std::atomic<std::uint32_t> park_word{kRunning};
+  bool claim_parked() noexcept;
   LocalQueue queue;
   // Owner-only bookkeeping.
   std::uint32_t tick = 0;
@@ -426,24 +433,43 @@ void RealExecutor::Worker::leave_search() {
 }
 
 void RealExecutor::Worker::park() {
-  std::unique_lock<std::mutex> lock(exec.park_mutex_);
-  exec.searching_.fetch_sub(1, std::memory_order_seq_cst);
-  exec.idle_.fetch_add(1, std::memory_order_seq_cst);
   // The other half of the handshake in notify_if_needed: either a poster sees us idle and
-  // wakes us, or we see its work here. LIFO slots are not checked: their owners are running
-  // and take them without help.
-  if (exec.stopping_ || exec.has_queued_work()) {
-    exec.idle_.fetch_sub(1, std::memory_order_seq_cst);
-    exec.searching_.fetch_add(1, std::memory_order_seq_cst);
+  // wakes us, or we see its work (or the stop) here. Parked first, then counted idle: a
+  // waker that sees idle_ > 0 finds a parked word to claim. LIFO slots are not checked:
+  // their owners are running and take them without help.
+  park_word.store(kParked, std::memory_order_seq_cst);
+  exec.idle_.fetch_add(1, std::memory_order_seq_cst);
+  exec.searching_.fetch_sub(1, std::memory_order_seq_cst);
+  if (exec.stopping_flag_.load(std::memory_order_seq_cst) || exec.has_queued_work()) {
+    std::uint32_t expected = kParked;
+    if (park_word.compare_exchange_strong(expected, kRunning, std::memory_order_seq_cst)) {
+      exec.searching_.fetch_add(1, std::memory_order_seq_cst);
+      exec.idle_.fetch_sub(1, std::memory_order_seq_cst);
+    }
+    // Otherwise a waker claimed us meanwhile, and has already counted us as a searcher.
+    park_word.store(kRunning, std::memory_order_relaxed);
     return;
   }
-  exec.park_cv_.wait(lock, [this] { return exec.wake_tokens_ > 0 || exec.stopping_; });
-  if (exec.wake_tokens_ > 0) {
-    --exec.wake_tokens_;  // the waker already moved us from idle_ to searching_
-  } else {
-    exec.idle_.fetch_sub(1, std::memory_order_seq_cst);
-    exec.searching_.fetch_add(1, std::memory_order_seq_cst);
+  // Only a waker's claim (wake_one, shutdown) moves the word off kParked; a spurious
+  // return from wait() just waits again.
+  while (park_word.load(std::memory_order_acquire) == kParked) {
+    park_word.wait(kParked, std::memory_order_acquire);
   }
+  park_word.store(kRunning, std::memory_order_relaxed);
+}
+
+bool RealExecutor::Worker::claim_parked() noexcept {
+  if (park_word.load(std::memory_order_relaxed) != kParked) return false;
+  std::uint32_t expected = kParked;
+  if (!park_word.compare_exchange_strong(expected, kWoken, std::memory_order_seq_cst)) {
+    return false;  // it left on its own, or another waker got it
+  }
+  // Counted as a searcher from now on, so that posts racing with its wake-up do not wake
+  // another worker for the same work.
+  exec.searching_.fetch_add(1, std::memory_order_seq_cst);
+  exec.idle_.fetch_sub(1, std::memory_order_seq_cst);
+  park_word.notify_one();
+  return true;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -472,12 +498,9 @@ void RealExecutor::shutdown() {
   CINEYMA_ASSERT_MSG(!in_executor_thread(),
                      "the executor is being shut down from one of its own workers: "
                      "a worker cannot join itself");
-  {
-    std::lock_guard<std::mutex> lock(park_mutex_);
-    stopping_ = true;
-    stopping_flag_.store(true, std::memory_order_release);
-  }
-  park_cv_.notify_all();
+  // seq_cst, like a post: a parker either sees the flag or is claimed by the loop below.
+  stopping_flag_.store(true, std::memory_order_seq_cst);
+  for (auto& w : workers_) static_cast<void>(w->claim_parked());
   for (auto& w : workers_) {
     if (w->thread.joinable()) w->thread.join();
   }
@@ -563,16 +586,15 @@ bool RealExecutor::notify_if_needed() noexcept {
 }
 
 void RealExecutor::wake_one() noexcept {
-  {
-    std::lock_guard<std::mutex> lock(park_mutex_);
-    if (idle_.load(std::memory_order_relaxed) == 0) return;  // somebody else woke it
-    // The woken worker is counted as a searcher from now on, so that posts racing with its
-    // wake-up do not wake another one for the same work.
-    idle_.fetch_sub(1, std::memory_order_seq_cst);
-    searching_.fetch_add(1, std::memory_order_seq_cst);
-    ++wake_tokens_;
+  // No lock: the waker claims one parked worker's word and wakes it through that word alone.
+  // With a shared mutex and condition variable, the woken worker re-took the mutex on its
+  // way out of wait() just as the io thread posted the next burst, and the io thread — on
+  // the critical path of every remote call — went to sleep on the mutex behind it.
+  for (auto& w : workers_) {
+    if (w->claim_parked()) return;
   }
-  park_cv_.notify_one();
+  // None found: every worker that was counted idle left on its own or was claimed by
+  // another waker since notify_if_needed looked; either way one is awake to find the work.
 }
 
 bool RealExecutor::block_until(BlockingEvent& ev, std::optional<std::chrono::nanoseconds> timeout) {

@@ -18,8 +18,9 @@
 //     it by reading two words that change only when work arrives). Workers look there first
 //     every `kGlobalInterval` tasks, so a busy worker cannot starve it.
 //   * A worker with nothing to do searches for `kSpin` (a few µs: the typical gap in a
-//     cross-thread exchange; `pause` first, then sched_yield) before it parks on a condition
-//     variable, because a park/unpark pair costs two syscalls and µs of wake-up latency. At
+//     cross-thread exchange; `pause` first, then sched_yield) before it parks, because a
+//     park/unpark pair costs two syscalls and µs of wake-up latency. A parked worker waits
+//     on a word of its own (a futex), which a waker claims and wakes without a lock. At
 //     most half of the workers (at least one) spin at a time; the others look once and park,
 //     so that idle spinners do not take the cores of threads with work (tokio's rule).
 //   * `post` wakes a parked worker only when no worker is already searching for work, and a
@@ -35,7 +36,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -179,17 +179,14 @@ class RealExecutor final : public Executor {
   InjectionQueue injected_;
 
   // Park/wake protocol. `searching_`: workers spinning for work (or woken and about to).
-  // `idle_`: workers parked and not yet handed a wake token. Posters publish work and then
-  // read both; a parker bumps `idle_` and then re-reads the queues; all with seq_cst
+  // `idle_`: workers parked and not yet claimed by a waker (Worker::park_word). Posters
+  // publish work and then read both; a parker bumps `idle_` and then re-reads the queues; all with seq_cst
   // operations, so either the poster sees the parker or the parker sees the work (no lost
   // wake-up). Details at RealExecutor::notify_if_needed.
   alignas(64) std::atomic<std::size_t> searching_{0};
   const std::size_t max_searchers_;  // how many may spin at once (the rest park at once)
   std::atomic<std::size_t> idle_{0};
-  std::mutex park_mutex_;
-  std::condition_variable park_cv_;
-  std::size_t wake_tokens_ = 0;  // guarded by park_mutex_
-  bool stopping_ = false;        // guarded by park_mutex_; mirrored in stopping_flag_
+  // Set once by shutdown(); parked workers are then woken through their park words.
   std::atomic<bool> stopping_flag_{false};
   std::atomic<bool> joined_{false};
 };

@@ -151,6 +151,50 @@ TEST_CASE("real env: runnables re-posted from external threads as soon as they r
                     [](const RepostTask& t) { return t.runs.load() == kRounds; }));
 }
 
+namespace {
+/// Sets its event when it runs; the poster waits for that before it posts the next one.
+class SignalTask final : public Runnable {
+ public:
+  void run() override { done->set(); }
+  BlockingEvent* done = nullptr;
+};
+}  // namespace
+
+TEST_CASE("real env: a post after the workers went to sleep always wakes one of them") {
+  // One task at a time from outside, each posted once the previous one ran: between two
+  // posts every worker searches, then parks, so the posts land in every phase of that (the
+  // number of yields before each post varies with the round). A wake-up lost anywhere in
+  // the park/claim handshake leaves a task unrun and the wait times out. 4 workers, so
+  // that a waker has several parked words to choose from and two posters race for them.
+  constexpr int kRounds = 1'500;
+  constexpr int kPosters = 2;
+  std::atomic<bool> lost{false};
+  {
+    RealEnvironment env(options_with(4));
+    std::vector<std::thread> posters;
+    for (int p = 0; p < kPosters; ++p) {
+      posters.emplace_back([&env, &lost, p] {
+        for (int round = 0; round < kRounds && !lost.load(); ++round) {
+          for (int i = 0; i < (round * 7 + p * 13) % 97; ++i) std::this_thread::yield();
+          auto done = std::make_unique<BlockingEvent>();
+          auto task = std::make_unique<SignalTask>();
+          task->done = done.get();
+          env.executor().post(*task);
+          if (!done->wait_for(kDeadline)) {
+            lost.store(true);
+            // The task may still run later: leak both rather than let it touch freed memory.
+            static_cast<void>(task.release());
+            static_cast<void>(done.release());
+            return;
+          }
+        }
+      });
+    }
+    for (auto& t : posters) t.join();
+  }
+  REQUIRE_FALSE(lost.load());
+}
+
 TEST_CASE("real env: runnables posted from workers (fan-out and chains) each run once") {
   constexpr std::size_t kTotal = 50'000;
   std::vector<CountingTask> tasks(kTotal);
