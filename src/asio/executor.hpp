@@ -39,7 +39,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -180,9 +179,9 @@ class RealExecutor final : public Executor {
 
   // Park/wake protocol. `searching_`: workers spinning for work (or woken and about to).
   // `idle_`: workers parked and not yet claimed by a waker (Worker::park_word). Posters
-  // publish work and then read both; a parker bumps `idle_` and then re-reads the queues; all with seq_cst
-  // operations, so either the poster sees the parker or the parker sees the work (no lost
-  // wake-up). Details at RealExecutor::notify_if_needed.
+  // publish work and then read both; a parker bumps `idle_` and then re-reads the queues;
+  // all with seq_cst operations, so either the poster sees the parker or the parker sees the
+  // work (no lost wake-up). Details at RealExecutor::notify_if_needed.
   alignas(64) std::atomic<std::size_t> searching_{0};
   const std::size_t max_searchers_;  // how many may spin at once (the rest park at once)
   std::atomic<std::size_t> idle_{0};
