@@ -450,11 +450,9 @@ void RealExecutor::Worker::park() {
     park_word.store(kRunning, std::memory_order_relaxed);
     return;
   }
-  // Only a waker's claim (wake_one, shutdown) moves the word off kParked; a spurious
-  // return from wait() just waits again.
-  while (park_word.load(std::memory_order_acquire) == kParked) {
-    park_word.wait(kParked, std::memory_order_acquire);
-  }
+  // Returns once a waker's claim (wake_one, shutdown) has moved the word off kParked:
+  // wait() itself re-checks the value after a spurious wake-up.
+  park_word.wait(kParked, std::memory_order_acquire);
   park_word.store(kRunning, std::memory_order_relaxed);
 }
 
